@@ -1,0 +1,23 @@
+{#- Cast that yields null instead of failing when the value does not fit. -#}
+{% macro try_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('try_cast', 'chatbot_analytics')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{#- Parse an ISO-8601 text that carries an offset or Z into a UTC timestamp
+    (without time zone). Texts without an offset, or that are not valid
+    timestamps, give null: the contract promises an offset, and guessing a zone
+    would silently shift events. -#}
+{% macro parse_timestamp_utc(expression) -%}
+    {{ return(adapter.dispatch('parse_timestamp_utc', 'chatbot_analytics')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_utc(expression) -%}
+    case
+        when regexp_matches({{ expression }}, '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}(:?\d{2})?)$')
+            then try_cast({{ expression }} as timestamptz) at time zone 'UTC'
+    end
+{%- endmacro %}
