@@ -29,9 +29,9 @@
     model has not seen yet. The batch id is assigned by the ingest step and only
     grows, so a run killed half-way simply sees the same batches again.
 -#}
-{% macro new_batches_only(keyword='where', column='_batch_id') -%}
+{% macro new_batches_only(keyword='where', column='_batch_id', this_column=none) -%}
     {%- if is_incremental() -%}
-        {{ keyword }} {{ column }} > (select coalesce(max({{ column }}), 0) from {{ this }})
+        {{ keyword }} {{ column }} > (select coalesce(max({{ this_column or column }}), 0) from {{ this }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -36,7 +36,7 @@ lines_read as (
 
 valid_lines as (
 
-    {% for entity in entities %}
+    {%- for entity in entities %}
     select
         '{{ entity }}' as entity,
         _export_date as export_date,
@@ -44,22 +44,26 @@ valid_lines as (
     from {{ ref('base_chatbot__' ~ entity) }}
     where _quarantine_reason is null
     group by 1, 2
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
 loaded as (
 
-    {% for entity, staging_model in entities.items() %}
+    {%- for entity, staging_model in entities.items() %}
     select
         '{{ entity }}' as entity,
         _export_date as export_date,
         count(*) as loaded
     from {{ ref(staging_model) }}
     group by 1, 2
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 

@@ -7,20 +7,9 @@
 
 {%- set entities = ['conversations', 'messages', 'events', 'feedback', 'kb_documents', 'users'] %}
 
-with
-{% for entity in entities %}
-base_{{ entity }} as (
+with rejected_lines as (
 
-    select * from {{ ref('base_chatbot__' ~ entity) }}
-    where _quarantine_reason is not null
-        {{ new_batches_only('and') }}
-
-),
-{% endfor %}
-
-rejected_lines as (
-
-    {% for entity in entities %}
+    {%- for entity in entities %}
     select
         '{{ entity }}' as entity,
         _file_path,
@@ -29,9 +18,14 @@ rejected_lines as (
         _quarantine_reason,
         _rejected_line,
         _batch_id
-    from base_{{ entity }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from {{ ref('base_chatbot__' ~ entity) }}
+    where
+        _quarantine_reason is not null
+        {{ new_batches_only('and', this_column='batch_id') }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -39,21 +33,23 @@ final as (
 
     select
         -- ids
-        _file_path || ':' || cast(_line_number as varchar) as landing_line_id,
         _batch_id as batch_id,
 
         -- strings
         entity,
         _file_path as file_path,
         _quarantine_reason as quarantine_reason,
-        split_part(_quarantine_reason, ':', 1) as reason_code,
         _rejected_line as raw_line,
 
         -- numerics
         _line_number as line_number,
 
         -- dates
-        _export_date as export_date
+        _export_date as export_date,
+
+        -- derived
+        _file_path || ':' || cast(_line_number as varchar) as landing_line_id,
+        split_part(_quarantine_reason, ':', 1) as reason_code
 
     from rejected_lines
 

@@ -20,15 +20,15 @@ final as (
         size_bytes,
         lines_read,
 
-        -- booleans
-        file_error is not null as has_file_error,
-
         -- dates
         export_date,
 
         -- timestamps (UTC)
         first_seen_at,
-        ingested_at
+        ingested_at,
+
+        -- booleans
+        file_error is not null as has_file_error
 
     from landing_files
 

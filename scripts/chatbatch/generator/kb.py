@@ -12,43 +12,72 @@ N_DOCS = 60
 _LANGS = ("en", "en", "en", "de", "fr", "es")
 
 _TOPIC_FACTS: dict[str, tuple[str, ...]] = {
-    "orders": ("Open orders can be changed from the Orders page until the parcel is handed "
-               "to the carrier.", "An order moves from processing to packed and then to shipped.",
-               "Cancelled orders are refunded to the original payment method."),
-    "shipping": ("Standard delivery takes three to five business days.", "Express parcels "
-                 "are delivered on the next business day when ordered before 14:00.",
-                 "Tracking links become active a few hours after dispatch."),
-    "returns": ("Items can be returned free of charge within 30 days.", "Refunds are issued "
-                "as soon as the returned parcel is scanned at our warehouse.",
-                "Gift returns are refunded as store credit."),
-    "account": ("Password reset links expire after 30 minutes.", "Accounts are locked for 15 "
-                "minutes after five failed sign-in attempts.",
-                "Two-factor authentication can use an authenticator app or SMS codes."),
-    "billing": ("Invoices are created on the first day of every billing period.",
-                "Disputed charges are reviewed by the billing team within five days.",
-                "A VAT number can be added to invoices from the billing settings."),
-    "payments": ("We accept Visa, Mastercard, American Express, PayPal and SEPA direct debit.",
-                 "Declined payments are retried automatically after 24 hours.",
-                 "Suspicious transactions are blocked and reviewed by the fraud team."),
-    "subscription": ("Upgrades take effect immediately and are prorated.", "Downgrades take "
-                     "effect at the end of the current billing period.",
-                     "Cancelled subscriptions stay active until the period ends."),
-    "product": ("Annual billing saves two months compared to monthly billing.",
-                "Students and non-profits receive a 30 percent discount.",
-                "Sold-out items can be reserved with the notify-me button."),
-    "technical": ("Clearing the app cache fixes most display problems.", "The status page "
-                  "lists current incidents and planned maintenance.",
-                  "API keys are created under Settings, Developers."),
-    "general": ("Support is available Monday to Friday from 8:00 to 20:00.", "Data access "
-                "requests are answered within 30 days as required by the GDPR.",
-                "Complaints are acknowledged within one business day."),
-    "escalation": ("Human agents are available during support hours.",
-                   "Average waiting time for a human agent is under five minutes.",
-                   "Conversations handed over to an agent keep their full history."),
+    "orders": (
+        "Open orders can be changed from the Orders page until the parcel is handed "
+        "to the carrier.",
+        "An order moves from processing to packed and then to shipped.",
+        "Cancelled orders are refunded to the original payment method.",
+    ),
+    "shipping": (
+        "Standard delivery takes three to five business days.",
+        "Express parcels are delivered on the next business day when ordered before 14:00.",
+        "Tracking links become active a few hours after dispatch.",
+    ),
+    "returns": (
+        "Items can be returned free of charge within 30 days.",
+        "Refunds are issued as soon as the returned parcel is scanned at our warehouse.",
+        "Gift returns are refunded as store credit.",
+    ),
+    "account": (
+        "Password reset links expire after 30 minutes.",
+        "Accounts are locked for 15 minutes after five failed sign-in attempts.",
+        "Two-factor authentication can use an authenticator app or SMS codes.",
+    ),
+    "billing": (
+        "Invoices are created on the first day of every billing period.",
+        "Disputed charges are reviewed by the billing team within five days.",
+        "A VAT number can be added to invoices from the billing settings.",
+    ),
+    "payments": (
+        "We accept Visa, Mastercard, American Express, PayPal and SEPA direct debit.",
+        "Declined payments are retried automatically after 24 hours.",
+        "Suspicious transactions are blocked and reviewed by the fraud team.",
+    ),
+    "subscription": (
+        "Upgrades take effect immediately and are prorated.",
+        "Downgrades take effect at the end of the current billing period.",
+        "Cancelled subscriptions stay active until the period ends.",
+    ),
+    "product": (
+        "Annual billing saves two months compared to monthly billing.",
+        "Students and non-profits receive a 30 percent discount.",
+        "Sold-out items can be reserved with the notify-me button.",
+    ),
+    "technical": (
+        "Clearing the app cache fixes most display problems.",
+        "The status page lists current incidents and planned maintenance.",
+        "API keys are created under Settings, Developers.",
+    ),
+    "general": (
+        "Support is available Monday to Friday from 8:00 to 20:00.",
+        "Data access requests are answered within 30 days as required by the GDPR.",
+        "Complaints are acknowledged within one business day.",
+    ),
+    "escalation": (
+        "Human agents are available during support hours.",
+        "Average waiting time for a human agent is under five minutes.",
+        "Conversations handed over to an agent keep their full history.",
+    ),
 }
 _ADJ = ("quick", "complete", "practical", "step-by-step", "advanced", "beginner's")
-_OBJ = ("the mobile app", "the web dashboard", "the customer portal", "the desktop client",
-        "business accounts", "family accounts")
+_OBJ = (
+    "the mobile app",
+    "the web dashboard",
+    "the customer portal",
+    "the desktop client",
+    "business accounts",
+    "family accounts",
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +97,14 @@ def corpus() -> list[KbDoc]:
         it = topical[i % len(topical)]
         doc_id = f"kb_{i + 1:04d}"
         docs.append(
-            KbDoc(i, doc_id, it.category, it.name, _LANGS[i % len(_LANGS)],
-                  f"https://help.example.com/articles/{doc_id}-{it.name.replace('_', '-')}")
+            KbDoc(
+                i,
+                doc_id,
+                it.category,
+                it.name,
+                _LANGS[i % len(_LANGS)],
+                f"https://help.example.com/articles/{doc_id}-{it.name.replace('_', '-')}",
+            )
         )
     return docs
 
@@ -93,8 +128,14 @@ def body(doc: KbDoc, version: int, seed: int) -> str:
     )
     n_sections = 2 + int(rng.integers(0, 4))
     for s in range(n_sections):
-        heading = ("Before you start", "Step by step", "Troubleshooting", "Limits and fees",
-                   "Frequently asked questions", "Related topics")[(s + doc.index) % 6]
+        heading = (
+            "Before you start",
+            "Step by step",
+            "Troubleshooting",
+            "Limits and fees",
+            "Frequently asked questions",
+            "Related topics",
+        )[(s + doc.index) % 6]
         parts += ["", f"## {heading}", ""]
         sentences = []
         for k in range(3 + int(rng.integers(0, 5))):
@@ -104,7 +145,7 @@ def body(doc: KbDoc, version: int, seed: int) -> str:
                 f"{fact} In {obj}, step {k + 1} of section {s + 1} for {doc.document_id} "
                 f"usually takes about {n} seconds."
             )
-        sentences.append(f"Example customer question: \"{it.utterances[s % 3]}\"")
+        sentences.append(f'Example customer question: "{it.utterances[s % 3]}"')
         sentences.append(f"Typical answer: {it.replies[s % 2]}")
         parts.append(" ".join(sentences))
     return "\n".join(parts) + "\n"

@@ -116,8 +116,12 @@ def _ipv6(rng: np.random.Generator, i: int) -> str:
 
 
 _MAKERS = {
-    "email": _email, "phone": _phone, "card": _card, "iban": _iban_value,
-    "ipv4": _ipv4, "ipv6": _ipv6,
+    "email": _email,
+    "phone": _phone,
+    "card": _card,
+    "iban": _iban_value,
+    "ipv4": _ipv4,
+    "ipv6": _ipv6,
 }
 
 

@@ -13,8 +13,32 @@ Z = -9999  # sentinel offset meaning "format with Z"
 
 # share of conversations per local hour: night trough, late-morning and evening peaks
 HOUR_WEIGHTS = np.array(
-    [0.8, 0.5, 0.3, 0.25, 0.25, 0.4, 0.9, 1.8, 3.2, 4.6, 5.4, 5.6, 5.0, 5.2, 5.3, 5.0, 4.7,
-     4.4, 4.2, 4.6, 4.9, 4.3, 3.0, 1.7],
+    [
+        0.8,
+        0.5,
+        0.3,
+        0.25,
+        0.25,
+        0.4,
+        0.9,
+        1.8,
+        3.2,
+        4.6,
+        5.4,
+        5.6,
+        5.0,
+        5.2,
+        5.3,
+        5.0,
+        4.7,
+        4.4,
+        4.2,
+        4.6,
+        4.9,
+        4.3,
+        3.0,
+        1.7,
+    ],
     dtype=np.float64,
 )
 HOUR_WEIGHTS /= HOUR_WEIGHTS.sum()

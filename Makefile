@@ -1,0 +1,60 @@
+# chatbot-analytics: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CHATBATCH_HOME ?= $(CURDIR)/data
+
+DEMO_START ?= 2026-11-01
+DEMO_DAYS ?= 14
+DEMO_CONVERSATIONS ?= 400
+DEMO_SEED ?= 42
+DEMO_DIRTY_RATE ?= 0.01
+
+CI_HOME := $(CURDIR)/build/ci-home
+
+.PHONY: help venv demo test lint dbt-ci pytest clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "==> creating $(VENV) and installing pinned dependencies"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv with the pinned dependencies
+
+demo: $(STAMP) ## generate 14 days of sample exports and build the warehouse
+	@echo "==> generating $(DEMO_DAYS) days of exports into $(CHATBATCH_HOME)/landing"
+	$(BIN)/chatbatch generate --start $(DEMO_START) --days $(DEMO_DAYS) \
+		--conversations-per-day $(DEMO_CONVERSATIONS) --seed $(DEMO_SEED) \
+		--dirty-rate $(DEMO_DIRTY_RATE)
+	@echo "==> loading and building"
+	$(BIN)/chatbatch build
+	@echo "==> summary"
+	$(BIN)/chatbatch summary
+
+lint: $(STAMP) ## ruff and sqlfluff
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	CHATBATCH_HOME=$(CI_HOME)/lint $(BIN)/sqlfluff lint models macros
+
+dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
+	rm -rf $(CI_HOME) && mkdir -p $(CI_HOME)
+	CHATBATCH_HOME=$(CI_HOME) $(BIN)/chatbatch generate --start 2026-11-01 --days 5 \
+		--conversations-per-day 150 --seed 7 --dirty-rate 0.02
+	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch build
+
+pytest: $(STAMP) ## the Python test suite (runs real dbt and DuckDB)
+	$(BIN)/pytest
+
+test: lint dbt-ci pytest ## everything CI runs
+
+clean: ## remove generated state (keeps .venv)
+	rm -rf build target logs data

@@ -1,0 +1,54 @@
+{#
+    Generic data tests of this project (the dbt package hub is unreachable here, so
+    they are written in-house). Each returns the failing rows.
+#}
+
+{#- expression_is_true: every row satisfies `expression` (optionally only rows
+    matching `where`). -#}
+{% test expression_is_true(model, expression, where=none) %}
+    select *
+    from {{ model }}
+    where not ({{ expression }})
+    {%- if where %}
+        and ({{ where }})
+    {%- endif %}
+{% endtest %}
+
+{#- rate_in_unit_interval: the column, when not null, lies in [0, 1]. -#}
+{% test rate_in_unit_interval(model, column_name) %}
+    select *
+    from {{ model }}
+    where {{ column_name }} < 0 or {{ column_name }} > 1
+{% endtest %}
+
+{#- shares_sum_to_one: shares add up to 1 (within `tolerance`). `shares` lists
+    share columns; with `group_by`, their sum over the rows of each group is
+    checked (e.g. intent share per day), else each row on its own (e.g. outcome
+    shares in one row). Rows whose shares are all null are ignored. -#}
+{% test shares_sum_to_one(model, shares, group_by=none, tolerance=1e-9) %}
+    {%- set row_total -%}
+        {% for share in shares %}coalesce({{ share }}, 0){% if not loop.last %} + {% endif %}{% endfor %}
+    {%- endset -%}
+    {%- set any_share -%}
+        ({% for share in shares %}{{ share }} is not null{% if not loop.last %} or {% endif %}{% endfor %})
+    {%- endset -%}
+    {%- if group_by %}
+    select {{ group_by | join(', ') }}, sum({{ row_total }}) as share_total
+    from {{ model }}
+    where {{ any_share }}
+    group by {{ group_by | join(', ') }}
+    having abs(sum({{ row_total }}) - 1) > {{ tolerance }}
+    {%- else %}
+    select *, {{ row_total }} as share_total
+    from {{ model }}
+    where {{ any_share }} and abs({{ row_total }} - 1) > {{ tolerance }}
+    {%- endif %}
+{% endtest %}
+
+{#- unique_combination: the columns together identify a row. -#}
+{% test unique_combination(model, columns) %}
+    select {{ columns | join(', ') }}, count(*) as occurrences
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
