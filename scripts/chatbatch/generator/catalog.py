@@ -331,7 +331,7 @@ INTENTS: tuple[Intent, ...] = (
             "There is an order I never placed",
         ),
         (
-            "I have blocked the account for your safety and I'm connecting you with our fraud team.",
+            "I have blocked the account for your safety and am connecting you with our fraud team.",
             "Thank you for reporting this. A specialist will review the transactions now.",
         ),
     ),

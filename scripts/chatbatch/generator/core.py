@@ -202,7 +202,7 @@ def generate(
                 msgs = [f for f in files if f[1] == "messages" and "part-" in f[0].name]
                 trunc_path = msgs[-1][0]
             files = _dirty(files, landing, d, dirty_rate, seed, day, summary, trunc_path)
-            for path, entity, data in files:
+            for _path, entity, data in files:
                 summary._add(summary.lines_per_entity, entity, None, data.count(b"\n"))
             for key, val in dd.stats.items():
                 summary.stats[key] = summary.stats.get(key, 0) + val

@@ -218,7 +218,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     # PII planting (round robin through the pool; day 0 plants the whole pool)
     pool = pii_flat(seed)
     user_rows = np.flatnonzero(is_user & ~fb_user)
-    n_pii = int(round(len(user_rows) * 0.03))
+    n_pii = round(len(user_rows) * 0.03)
     if day == 0:
         n_pii = max(n_pii, min(len(pool), len(user_rows) // 4))
     pii_rows = np.sort(rng.choice(user_rows, size=min(n_pii, len(user_rows)), replace=False))
@@ -319,7 +319,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
 
     def add(rows: np.ndarray, etype: str, t: np.ndarray, **payload: np.ndarray) -> None:
         cols: Cols = {
-            "conv": owner[rows] if rows.dtype != bool else owner[rows],
+            "conv": owner[rows],
             "msg_pos": pos[rows],
             "etype": np.full(len(rows), C.EVENT_TYPES.index(etype)),
             "t": t,

@@ -9,8 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import catalog as C
-from .day import CATS, TOOLS  # noqa: F401 - TOOLS used in SQL lists
-from .pii import PII_KINDS  # noqa: F401
+from .day import TOOLS
 
 MACROS = """
 CREATE OR REPLACE MACRO ts_fmt(ms, off, fmt) AS
@@ -103,7 +102,8 @@ def events_sql(ymd: str) -> str:
     et = C.EVENT_TYPES
     return f"""
 SELECT concat(
-  '{{"event_id":"', {_id("ev", ymd, "seq", 8)}, '","conversation_id":"', {_id("cv", ymd, "conv", 7)},
+  '{{"event_id":"', {_id("ev", ymd, "seq", 8)},
+  '","conversation_id":"', {_id("cv", ymd, "conv", 7)},
   '"', CASE WHEN msg_pos >= 0 THEN ',"message_id":"' || printf('ms_{ymd}_%07d_%03d', conv, msg_pos)
        || '"' END,
   ',"event_type":"', {lst(et)}[etype + 1], '","occurred_at":"', ts_ms(t, -9999), '","payload":',

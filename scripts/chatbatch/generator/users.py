@@ -44,10 +44,8 @@ def day_plan(seed: int, start: date, day: int, conversations_per_day: int) -> Da
     rng = rng_for(seed, day, 1)
     factor = WEEKDAY_FACTOR[d.weekday()] * float(rng.normal(1.0, 0.04))
     n_conv = max(1, round(conversations_per_day * factor))
-    if day == 0:
-        p = [0.03, 0.93, 0.0, 0.04]
-    else:
-        p = [0.03, 0.55, 0.37, 0.05]
+    # kind shares: anonymous, new user, returning user, same user again today
+    p = [0.03, 0.93, 0.0, 0.04] if day == 0 else [0.03, 0.55, 0.37, 0.05]
     kind = rng.choice(4, size=n_conv, p=p).astype(np.int8)
     n_new = int((kind == NEW).sum())
     urng = rng_for(seed, day, 2)

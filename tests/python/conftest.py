@@ -1,0 +1,53 @@
+"""Shared fixtures: every test gets its own CHATBATCH_HOME and runs the real dbt and DuckDB."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from chatbatch.paths import Paths
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    """A fresh CHATBATCH_HOME for one test."""
+    monkeypatch.setenv("CHATBATCH_HOME", str(tmp_path / "home"))
+    paths = Paths.from_env()
+    paths.export()
+    return paths
+
+
+def write_lines(
+    landing: Path, entity: str, export_date: str, name: str, lines: list[str | bytes | dict]
+) -> Path:
+    """Write a landing file; dicts become JSON, str/bytes are written as they are."""
+    folder = landing / entity / f"export_date={export_date}"
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = b""
+    for line in lines:
+        if isinstance(line, dict):
+            line = json.dumps(line)
+        payload += (line.encode() if isinstance(line, str) else line) + b"\n"
+    path = folder / name
+    if name.endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)
+    path.write_bytes(payload)
+    return path
+
+
+@pytest.fixture
+def query() -> Iterator:
+    """Run one query read-only against a DuckDB file and return all rows."""
+    def run(database: Path, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(database), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    yield run
