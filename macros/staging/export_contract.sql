@@ -102,7 +102,7 @@
             'fields': [
                 {'name': 'user_id', 'type': 'text', 'required': true},
                 {'name': 'created_at', 'type': 'timestamp'},
-                {'name': 'segment', 'type': 'text'},
+                {'name': 'segment', 'type': 'text', 'enum': ['free', 'pro', 'enterprise']},
                 {'name': 'country', 'type': 'text'},
                 {'name': 'exported_at', 'type': 'timestamp', 'required': true},
             ],
