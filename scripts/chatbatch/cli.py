@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from chatbatch.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_QUALITY, NightlyOptions
 from chatbatch.paths import Paths
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 EXIT_USAGE = 2
+__all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_QUALITY", "EXIT_USAGE", "main"]
 
 
 def _date(text: str) -> date:
@@ -46,6 +45,27 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-error-rate",
+        type=_rate,
+        default=0.05,
+        help="fail with exit 4 when the quarantined share of new lines exceeds this",
+    )
+    parser.add_argument("--lookback-days", type=_non_negative, default=3)
+    parser.add_argument("--retries", type=_positive, default=3, help="attempts for transient faults")
 
 
 def _say(message: str) -> None:
@@ -89,24 +109,43 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
-    """Ingest new landing files, then run dbt build (seeds, models, tests)."""
-    from chatbatch.build import dbt_args, run_dbt
-
-    started = time.monotonic()
-    _say(f"ingesting new landing files from {paths.landing}")
-    cmd_ingest(args, paths)
-    _say("running dbt build")
-    outcome = run_dbt(
-        dbt_args("build", target=args.target, full_refresh=args.full_refresh), paths
+def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
+    return NightlyOptions(
+        run_date=getattr(args, "date", None) or (datetime.now(UTC).date() - timedelta(days=1)),
+        command=command,
+        full_refresh=getattr(args, "full_refresh", False),
+        dry_run=getattr(args, "dry_run", False),
+        min_new_records=getattr(args, "min_new_records", 0),
+        max_error_rate=args.max_error_rate,
+        lookback_days=args.lookback_days,
+        retries=args.retries,
+        say=_say,
     )
-    if not outcome.success:
-        for failure in outcome.failures:
-            print(f"FAILED {failure['name']}: {failure['message']}", file=sys.stderr)
-        if outcome.error:
-            print(f"dbt error: {outcome.error}", file=sys.stderr)
-        return EXIT_FAILED
-    _say(f"dbt build passed ({len(outcome.results)} nodes) in {time.monotonic() - started:.1f} s")
+
+
+def cmd_nightly(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.nightly import Nightly
+
+    return Nightly(paths, _nightly_options(args, "nightly")).run()
+
+
+def cmd_backfill(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.nightly import Nightly
+
+    if args.end < args.start:
+        print("chatbatch: --end must not be before --start", file=sys.stderr)
+        return EXIT_USAGE
+    options = _nightly_options(args, "backfill")
+    options.run_date = max(args.end, options.run_date) if args.date is None else args.date
+    options.backfill_start, options.backfill_end = args.start, args.end
+    return Nightly(paths, options).run()
+
+
+def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.history import RunHistory
+    from chatbatch.status import format_status
+
+    _say(format_status(RunHistory(paths.home).records()[-args.last :]))
     return EXIT_OK
 
 
@@ -114,7 +153,7 @@ def cmd_summary(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.summary import warehouse_summary
 
     if not paths.warehouse.exists():
-        print(f"no warehouse at {paths.warehouse}; run `chatbatch build` first", file=sys.stderr)
+        print(f"no warehouse at {paths.warehouse}; run `chatbatch nightly` first", file=sys.stderr)
         return EXIT_FAILED
     _say(warehouse_summary(paths.warehouse))
     return EXIT_OK
@@ -140,10 +179,34 @@ def build_parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="load new landing files into the raw tables")
     ing.set_defaults(func=cmd_ingest)
 
-    build = sub.add_parser("build", help="ingest new files, then dbt build")
-    build.add_argument("--target", default=None, help="dbt target (default: DBT_TARGET or dev)")
-    build.add_argument("--full-refresh", action="store_true")
-    build.set_defaults(func=cmd_build)
+    night = sub.add_parser(
+        "nightly",
+        help="run the nightly batch (lock, ingest, build, audit, publish)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    night.add_argument("--date", type=_date, help="process exports up to this date (default: yesterday, UTC)")
+    night.add_argument("--full-refresh", action="store_true", help="rebuild every model")
+    night.add_argument("--dry-run", action="store_true", help="list what would be loaded")
+    night.add_argument(
+        "--min-new-records",
+        type=_non_negative,
+        default=0,
+        help="skip quietly (exit 0) while fewer new lines are pending",
+    )
+    _batch_options(night)
+    night.set_defaults(func=cmd_nightly)
+
+    back = sub.add_parser("backfill", help="reprocess a window of conversation days idempotently")
+    back.add_argument("--start", type=_date, required=True)
+    back.add_argument("--end", type=_date, required=True)
+    back.add_argument("--date", type=_date, help="load exports up to this date (default: --end)")
+    _batch_options(back)
+    back.set_defaults(func=cmd_backfill)
+
+    stat = sub.add_parser("status", help="print the run history")
+    stat.add_argument("--last", type=_positive, default=10)
+    stat.set_defaults(func=cmd_status)
 
     summ = sub.add_parser("summary", help="rows per layer and quarantine by reason")
     summ.set_defaults(func=cmd_summary)

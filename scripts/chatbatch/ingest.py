@@ -123,8 +123,7 @@ def discover(landing: Path) -> list[LandingFile]:
             match = PARTITION_RE.match(partition.name)
             if not partition.is_dir() or not match:
                 raise IngestError(
-                    f"{partition}: expected a folder named export_date=YYYY-MM-DD "
-                    f"under {entity_dir}"
+                    f"{partition}: expected a folder named export_date=YYYY-MM-DD under {entity_dir}"
                 )
             try:
                 export_date = date.fromisoformat(match.group(1))
@@ -134,9 +133,7 @@ def discover(landing: Path) -> list[LandingFile]:
                 if path.name.startswith((".", "_")):
                     continue
                 if not path.name.endswith(SUFFIXES):
-                    raise IngestError(
-                        f"{path}: unexpected file; landing files end in .jsonl or .jsonl.gz"
-                    )
+                    raise IngestError(f"{path}: unexpected file; landing files end in .jsonl or .jsonl.gz")
                 found.append(
                     LandingFile(
                         entity=entity,
@@ -251,9 +248,7 @@ def pending_files(
             new.append(landing_file)
             continue
         size, sha = seen
-        if landing_file.absolute_path.stat().st_size != size or _sha256(
-            landing_file.absolute_path
-        ) != sha:
+        if landing_file.absolute_path.stat().st_size != size or _sha256(landing_file.absolute_path) != sha:
             raise ContentChangedError(
                 f"{landing_file.absolute_path}: content changed since it was loaded "
                 f"(sha256 was {sha[:12]}…). Landing files are immutable; write corrected "
@@ -313,11 +308,13 @@ def ingest(
     con: duckdb.DuckDBPyConnection,
     landing: Path,
     batch_id: int | None = None,
+    until: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Load every landing file not yet in the manifest; return what was loaded."""
+    """Load every landing file not yet in the manifest (export date <= ``until``)."""
     ensure_state(con)
-    new, skipped = pending_files(con, discover(landing))
+    files = [f for f in discover(landing) if until is None or f.export_date <= until]
+    new, skipped = pending_files(con, files)
     result = IngestResult(batch_id=batch_id or next_batch_id(con), files_skipped=skipped)
     for index, landing_file in enumerate(new, start=1):
         content = load_file(con, landing_file, result.batch_id)
@@ -331,7 +328,6 @@ def ingest(
         if progress:
             progress(
                 f"  [{index}/{len(new)}] {landing_file.relative_path}: "
-                f"{len(content.lines):,} lines"
-                + (f" ({content.file_error})" if content.file_error else "")
+                f"{len(content.lines):,} lines" + (f" ({content.file_error})" if content.file_error else "")
             )
     return result

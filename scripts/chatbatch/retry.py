@@ -15,7 +15,11 @@ import duckdb
 
 T = TypeVar("T")
 
-TRANSIENT_MESSAGES = ("could not set lock on file", "conflicting lock", "resource temporarily unavailable")
+TRANSIENT_MESSAGES = (
+    "could not set lock on file",
+    "conflicting lock",
+    "resource temporarily unavailable",
+)
 
 
 def is_transient(exc: BaseException) -> bool:

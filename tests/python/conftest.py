@@ -43,6 +43,7 @@ def write_lines(
 @pytest.fixture
 def query() -> Iterator:
     """Run one query read-only against a DuckDB file and return all rows."""
+
     def run(database: Path, sql: str, params: list | None = None) -> list[tuple]:
         con = duckdb.connect(str(database), read_only=True)
         try:

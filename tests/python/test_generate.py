@@ -13,11 +13,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
+
 from chatbatch.contract import ENTITIES, schema_path
 from chatbatch.generate import GenerateSummary, generate, planted_pii
 from chatbatch.generator.catalog import INTENTS, MODELS
 from chatbatch.generator.pii import iban_ok, luhn_ok
-from jsonschema import Draft202012Validator
 
 START = date(2026, 3, 1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,7 +196,6 @@ def test_throughput_smoke(tmp_path: Path) -> None:
     summary = generate(tmp_path, START, 2, 1000, seed=1)
     secs = time.perf_counter() - t0
     print(
-        f"\ngenerate: {summary.messages} messages in {secs:.2f}s "
-        f"= {summary.messages / secs:,.0f} messages/s"
+        f"\ngenerate: {summary.messages} messages in {secs:.2f}s = {summary.messages / secs:,.0f} messages/s"
     )
     assert summary.messages > 0

@@ -54,6 +54,6 @@ def test_ingest_is_idempotent_and_refuses_changed_files(tmp_path: Path) -> None:
     assert con.execute("select count(*) from raw.users").fetchone() == (1,)
 
     path.write_text('{"user_id": "u2"}\n')
-    with pytest.raises(ContentChangedError, match="users/export_date=2026-11-01/u.jsonl"):
+    with pytest.raises(ContentChangedError, match=r"users/export_date=2026-11-01/u\.jsonl"):
         ingest(con, landing)
     assert con.execute("select count(*) from raw.users").fetchone() == (1,)

@@ -32,7 +32,7 @@ def test_dirty_kinds_map_to_reasons_and_reconciliation_balances(home: Paths, que
         seed=11,
         dirty_rate=0.02,
     ).to_dict()
-    assert main(["build"]) == 0
+    assert main(["nightly", "--date", "2026-11-30"]) == 0
 
     expected: dict[tuple[str, str], int] = {}
     for entity, kinds in summary["dirty"].items():
@@ -62,8 +62,7 @@ def test_dirty_kinds_map_to_reasons_and_reconciliation_balances(home: Paths, que
 
     unbalanced = query(
         home.warehouse,
-        "select * from audit.audit_load_reconciliation "
-        "where loaded + quarantined + duplicates <> lines_read",
+        "select * from audit.audit_load_reconciliation where loaded + quarantined + duplicates <> lines_read",
     )
     assert unbalanced == []
     truncated = summary["truncated_gzip"]

@@ -112,8 +112,7 @@ INTENTS: tuple[Intent, ...] = (
             "Why is my delivery delayed?",
         ),
         (
-            "I'm sorry about the delay. The carrier reports a backlog; delivery is expected in "
-            "2 days.",
+            "I'm sorry about the delay. The carrier reports a backlog; delivery is expected in 2 days.",
             "The shipment is delayed at the regional hub. I have flagged it for priority.",
         ),
     ),

@@ -169,9 +169,7 @@ def generate(
         alive=sched.alive,
         docs=kb.corpus(),
     )
-    summary = GenerateSummary(
-        str(landing), seed, start.isoformat(), days, conversations_per_day, dirty_rate
-    )
+    summary = GenerateSummary(str(landing), seed, start.isoformat(), days, conversations_per_day, dirty_rate)
     summary.schema_drift = {
         "from_date": (start + timedelta(days=run.drift_from_day)).isoformat(),
         "fields": DRIFT_FIELDS,
@@ -211,8 +209,7 @@ def generate(
             for f in pending:
                 f.result()
             pending = [
-                pool.submit(_write, p, data, p == trunc_path, summary, landing)
-                for p, _, data in files
+                pool.submit(_write, p, data, p == trunc_path, summary, landing) for p, _, data in files
             ]
             written += [p for p, _, _ in files]
             say(
@@ -226,9 +223,7 @@ def generate(
     summary.seconds = round(time.perf_counter() - t0, 3)
     out = landing / "_generator" / f"summary-{start.isoformat()}-{days}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(summary.to_dict(include_timing=False), indent=2, sort_keys=True) + "\n"
-    )
+    out.write_text(json.dumps(summary.to_dict(include_timing=False), indent=2, sort_keys=True) + "\n")
     return summary
 
 
@@ -300,9 +295,7 @@ def _dirty(
     return out
 
 
-def _write(
-    path: Path, data: bytes, truncate: bool, summary: GenerateSummary, landing: Path
-) -> None:
+def _write(path: Path, data: bytes, truncate: bool, summary: GenerateSummary, landing: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.name.endswith(".gz"):
         payload = gzip.compress(data, compresslevel=1, mtime=0)

@@ -166,9 +166,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     p_hand = np.where(INT_HUMAN[intent], 0.55, 0.05)
     handoff = engaged & ~abandoned & (rng.random(n) < p_hand)
     h_turn = np.where(handoff, (rng.random(n) * np.minimum(n_turns, 2)).astype(np.int64), -1)
-    n_turns = np.where(
-        handoff & (h_turn >= n_turns - 1), h_turn + 1 + rng.integers(1, 4, n), n_turns
-    )
+    n_turns = np.where(handoff & (h_turn >= n_turns - 1), h_turn + 1 + rng.integers(1, 4, n), n_turns)
     n_turns = np.where(engaged, n_turns, 0)
     n_msgs = 1 + 2 * n_turns
 
@@ -374,9 +372,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     ev.append(hc)
 
     had_fb = np.bincount(owner[fallback], minlength=n) > 0
-    end_reason = np.where(
-        abandoned | ~engaged, 1, np.where(handoff, 2, np.where(rng.random(n) < 0.8, 0, 1))
-    )
+    end_reason = np.where(abandoned | ~engaged, 1, np.where(handoff, 2, np.where(rng.random(n) < 0.8, 0, 1)))
     end_gap = np.where(end_reason == 1, 900_000, rng.integers(5_000, 90_000, n))
     ended = last_ms + end_gap
     ended = ended // 1000 * 1000 + 1000
@@ -407,9 +403,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     eo = np.argsort(events["t"], kind="stable")
     events = {k2: v[eo] for k2, v in events.items()}
     ne = len(events["t"])
-    events["exp_ms"] = (
-        events["t"] + rng.integers(1_000, 120_000, ne) + _lateness(rng, ne, run.late_rate)
-    )
+    events["exp_ms"] = events["t"] + rng.integers(1_000, 120_000, ne) + _lateness(rng, ne, run.late_rate)
     stats["late_events"] = int((events["exp_ms"] - events["t"] > DAY_MS).sum())
 
     # -------------------------------------------------------------------- feedback
@@ -435,9 +429,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         np.where(
             good,
             rng.choice(5, len(cs_rows), p=p_good),
-            np.where(
-                bad, rng.choice(5, len(cs_rows), p=p_bad), rng.choice(5, len(cs_rows), p=p_mid)
-            ),
+            np.where(bad, rng.choice(5, len(cs_rows), p=p_bad), rng.choice(5, len(cs_rows), p=p_mid)),
         )
         + 1
     )
@@ -472,9 +464,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     feedback["t"] = feedback["t"] // 1000 * 1000
     nf = len(feedback["t"])
     feedback["off"] = offs[locale[feedback["conv"]]]
-    feedback["exp_ms"] = (
-        feedback["t"] + rng.integers(1_000, 300_000, nf) + _lateness(rng, nf, run.late_rate)
-    )
+    feedback["exp_ms"] = feedback["t"] + rng.integers(1_000, 300_000, nf) + _lateness(rng, nf, run.late_rate)
     stats["late_feedback"] = int((feedback["exp_ms"] - feedback["t"] > DAY_MS).sum())
 
     # --------------------------------------------------------------- conversations
@@ -543,9 +533,7 @@ def _users(run: RunInfo, day: int, plan, rng: np.random.Generator) -> Cols:
         t = epoch_ms(run.start + timedelta(days=day)) + rng.integers(0, DAY_MS, len(sel))
         parts.append((np.full(len(sel), j), sel, new_seg, pj.created_ms[sel], pj.locale[sel], t))
     cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
-    out = dict(
-        zip(("u_day", "u_k", "segment", "created_ms", "locale", "exp_ms"), cols, strict=True)
-    )
+    out = dict(zip(("u_day", "u_k", "segment", "created_ms", "locale", "exp_ms"), cols, strict=True))
     o = np.argsort(out["exp_ms"], kind="stable")
     return {key: v[o] for key, v in out.items()}
 

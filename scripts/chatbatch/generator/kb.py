@@ -13,8 +13,7 @@ _LANGS = ("en", "en", "en", "de", "fr", "es")
 
 _TOPIC_FACTS: dict[str, tuple[str, ...]] = {
     "orders": (
-        "Open orders can be changed from the Orders page until the parcel is handed "
-        "to the carrier.",
+        "Open orders can be changed from the Orders page until the parcel is handed to the carrier.",
         "An order moves from processing to packed and then to shipped.",
         "Cancelled orders are refunded to the original payment method.",
     ),

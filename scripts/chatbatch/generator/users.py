@@ -29,9 +29,7 @@ class DayPlan:
     created_ms: np.ndarray  # per new user
 
 
-def local_day_times(
-    rng: np.random.Generator, n: int, day_ms: int, offsets_min: np.ndarray
-) -> np.ndarray:
+def local_day_times(rng: np.random.Generator, n: int, day_ms: int, offsets_min: np.ndarray) -> np.ndarray:
     """UTC ms within [day_ms, day_ms + 1 day) whose local hour follows ``HOUR_WEIGHTS``."""
     hours = rng.choice(24, size=n, p=HOUR_WEIGHTS)
     local = hours * 3_600_000 + rng.integers(0, 3_600_000, n)
