@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatbatch.faults import checkpoint
 from chatbatch.paths import PROJECT_DIR, Paths
 
 
@@ -40,6 +41,7 @@ def dbt_args(
     """The dbt command line for this project, built in one place."""
     args = [
         command,
+        "--quiet",
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
@@ -63,7 +65,7 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
     paths.export()
-    runner = dbtRunner()
+    runner = dbtRunner(callbacks=[_on_event])
     try:
         result = runner.invoke(args)
     finally:
@@ -85,6 +87,14 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
             )
     error = str(result.exception) if result.exception else None
     return DbtOutcome(success=bool(result.success), command=args, results=results, error=error)
+
+
+def _on_event(event: Any) -> None:
+    """Fault points inside a dbt build: ``dbt:<model>`` fires once the model is built."""
+    if event.info.name == "NodeFinished":
+        node = getattr(event.data, "node_info", None)
+        if node is not None and node.node_status in ("success", "pass"):
+            checkpoint(f"dbt:{node.unique_id.split('.')[-1]}")
 
 
 def _close_adapter_connections() -> None:

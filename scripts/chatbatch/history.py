@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chatbatch.faults import armed, checkpoint
+
 FINAL_STATUSES = ("ok", "skipped", "failed", "quality_failed", "interrupted")
 
 
@@ -63,6 +65,10 @@ class RunHistory:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(record.to_dict(), sort_keys=True, default=str) + "\n"
         with self.path.open("a", encoding="utf-8") as handle:
+            if record.status != "running" and armed("record:torn"):
+                handle.write(line[: len(line) // 2])
+                handle.flush()
+                checkpoint("record:torn")
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())

@@ -23,6 +23,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chatbatch.faults import checkpoint
+
 ENTITIES: tuple[str, ...] = (
     "conversations",
     "messages",
@@ -325,6 +327,7 @@ def ingest(
         ) + len(content.lines)
         if content.file_error:
             result.file_errors[landing_file.relative_path] = content.file_error
+        checkpoint(f"ingest:file:{index}")
         if progress:
             progress(
                 f"  [{index}/{len(new)}] {landing_file.relative_path}: "

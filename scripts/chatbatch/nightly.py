@@ -31,9 +31,10 @@ import duckdb
 
 from chatbatch import alert, history, ingest, publish
 from chatbatch.build import DbtOutcome, dbt_args, run_dbt
+from chatbatch.faults import checkpoint
 from chatbatch.lock import BatchLock, LockHeld
 from chatbatch.paths import Paths
-from chatbatch.retry import with_retries
+from chatbatch.retry import is_transient, with_retries
 
 T = TypeVar("T")
 
@@ -125,7 +126,22 @@ class Nightly:
             record.steps[step] = round(time.monotonic() - started, 3)
 
     def _dbt(self, record: history.BatchRecord, step: str, args: list[str]) -> DbtOutcome:
-        outcome = self._retry(f"dbt {args[0]}", lambda: run_dbt(args, self.paths))
+        started = time.monotonic()
+
+        def invoke() -> DbtOutcome:
+            outcome = run_dbt(args, self.paths)
+            if not outcome.success and is_transient(RuntimeError(_dbt_error_text(outcome))):
+                raise RuntimeError(_dbt_error_text(outcome))  # e.g. the file lock: retry
+            return outcome
+
+        outcome = self._retry(f"dbt {args[0]}", invoke)
+        statuses: dict[str, int] = {}
+        for result in outcome.results:
+            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        self.say(
+            f"  dbt {args[0]}: {len(outcome.results)} nodes in {time.monotonic() - started:.1f} s "
+            f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})"
+        )
         for result in outcome.results:
             if result["resource_type"] in ("model", "seed", "snapshot"):
                 record.models[result["name"]] = {
@@ -230,6 +246,7 @@ class Nightly:
             con.execute("begin transaction")
             con.execute("delete from chatbatch.gate")
             con.execute("insert into chatbatch.gate values (?)", [pending["max_batch"]])
+            checkpoint("gate")
             con.execute("commit")
         finally:
             con.close()
@@ -506,6 +523,10 @@ class Nightly:
         for landing_file in new[:50]:
             self.say(f"  would load {landing_file.relative_path}")
         return EXIT_OK
+
+
+def _dbt_error_text(outcome: DbtOutcome) -> str:
+    return " ".join([outcome.error or "", *(str(f["message"]) for f in outcome.failures)])
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:

@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+# The dbt project: the repository this package lives in, unless CHATBATCH_PROJECT_DIR
+# points elsewhere (tests use it to run a copy with a planted failing test).
+PROJECT_DIR = Path(os.environ.get("CHATBATCH_PROJECT_DIR") or Path(__file__).resolve().parents[2]).resolve()
 
 
 @dataclass(frozen=True)

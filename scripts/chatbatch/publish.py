@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from chatbatch.faults import checkpoint
+
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference")
 
 
@@ -54,8 +56,10 @@ def publish(
     finally:
         con.close()
     _fsync(staging_file)
+    checkpoint("publish:before_rename")
     os.replace(staging_file, analytics)
     _fsync(analytics.parent)
+    checkpoint("publish:after_rename")
     return rows
 
 

@@ -1,0 +1,44 @@
+"""Order-insensitive fingerprints of published tables, to compare two warehouses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# Columns that say *when* or *in which batch* a row was processed: they legitimately
+# differ between a sequence of nights and one full refresh of the same files.
+PROCESS_COLUMNS = {"batch_id", "_batch_id", "ingested_at", "_ingested_at", "first_seen_at"}
+
+
+def fingerprint(database: Path, schemas: tuple[str, ...] = ("marts", "audit")) -> dict[str, tuple]:
+    """Per table: (row count, sum of row hashes), doubles rounded to 9 decimals."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ({}) order by 1, 2".format(", ".join("?" for _ in schemas)),
+            list(schemas),
+        ).fetchall()
+        out: dict[str, tuple] = {}
+        for schema, table in tables:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            parts = [
+                f'"{name}" := round("{name}", 9)'
+                if data_type in ("DOUBLE", "FLOAT")
+                else f'"{name}" := "{name}"'
+                for name, data_type in columns
+                if name not in PROCESS_COLUMNS
+            ]
+            row = con.execute(
+                f"select count(*), coalesce(sum(hash(struct_pack({', '.join(parts)}))), 0) "
+                f'from "{schema}"."{table}"'
+            ).fetchone()
+            out[f"{schema}.{table}"] = tuple(row) if row else (0, 0)
+        return out
+    finally:
+        con.close()

@@ -1,0 +1,268 @@
+"""The nightly batch: incremental equals full refresh, kills are repaired, failures
+never publish, the lock holds, analysts can always read."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+import pytest
+
+from chatbatch.cli import main
+from chatbatch.generate import generate
+from chatbatch.lock import BatchLock
+from chatbatch.paths import PROJECT_DIR, Paths
+from tests.python.marts import fingerprint
+
+START = date(2026, 11, 1)
+DAYS = 6
+LAST = START + timedelta(days=DAYS - 1)
+
+
+def _generate(landing: Path, dirty_rate: float = 0.01, days: int = DAYS, seed: int = 5) -> None:
+    generate(
+        landing=landing,
+        start=START,
+        days=days,
+        conversations_per_day=60,
+        seed=seed,
+        dirty_rate=dirty_rate,
+    )
+
+
+def _nights(last: date = LAST) -> list[str]:
+    """Every export date up to `last`, one nightly run each."""
+    return [(START + timedelta(days=i)).isoformat() for i in range((last - START).days + 1)]
+
+
+def _run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """chatbatch in a separate process (needed to SIGKILL it or run it concurrently)."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatbatch.cli", *args],
+        env={**os.environ, "CHATBATCH_HOME": str(home), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Six nights (with duplicates, late arrivals, schema drift), and a full refresh of
+    the same files in a second home: the published marts must be identical."""
+    root = tmp_path_factory.mktemp("reference")
+    nightly_home, full_home = root / "nightly", root / "full"
+    _generate(nightly_home / "landing")
+    shutil.copytree(nightly_home / "landing", full_home / "landing")
+    before_last = root / "before_last"
+    for night in _nights():
+        if night == LAST.isoformat():
+            shutil.copytree(nightly_home, before_last)  # the kill tests start from here
+        result = _run_cli(nightly_home, "nightly", "--date", night)
+        assert result.returncode == 0, result.stderr[-3000:]
+    result = _run_cli(full_home, "nightly", "--date", LAST.isoformat(), "--full-refresh")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {
+        "before_last": before_last,
+        "landing": nightly_home / "landing",
+        "nightly": fingerprint(nightly_home / "analytics.duckdb"),
+        "full": fingerprint(full_home / "analytics.duckdb"),
+        "home": nightly_home,
+    }
+
+
+def test_incremental_nights_equal_a_full_refresh(reference: dict) -> None:
+    assert reference["nightly"] == reference["full"]
+    assert any(count for count, _ in reference["nightly"].values())
+
+
+def test_same_night_twice_is_a_noop(reference: dict, tmp_path: Path) -> None:
+    home = reference["home"]
+    before = (home / "analytics.duckdb").stat().st_mtime_ns
+    result = _run_cli(home, "nightly", "--date", LAST.isoformat())
+    assert result.returncode == 0
+    assert "skipped (no new data)" in result.stdout
+    assert (home / "analytics.duckdb").stat().st_mtime_ns == before
+    assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
+
+
+@pytest.mark.parametrize(
+    "kill_at",
+    [
+        "ingest:file:3",  # during accumulation
+        "dbt:base_chatbot__messages",  # mid dbt build, before the quality gate
+        "gate",  # inside the gate's transaction
+        "dbt:stg_chatbot__messages",  # mid dbt build, after the gate
+        "publish:before_rename",  # during publish
+        "publish:after_rename",  # published, not yet recorded
+        "record:torn",  # while writing the run record
+    ],
+)
+def test_kill_anywhere_then_rerun_equals_clean(reference: dict, tmp_path: Path, kill_at: str) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(reference["before_last"], home)
+    night = LAST.isoformat()
+    killed = _run_cli(home, "nightly", "--date", night, env={"CHATBATCH_KILL_AT": kill_at})
+    assert killed.returncode == -9, f"{kill_at} was never reached: {killed.stdout[-2000:]}"
+    rerun = _run_cli(home, "nightly", "--date", night)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        files_on_disk = sum(
+            1
+            for p in (home / "landing").rglob("*.jsonl*")
+            if p.parent.name.removeprefix("export_date=") <= night
+        )
+        assert con.execute("select count(*) from chatbatch.landing_files").fetchone() == (files_on_disk,)
+    finally:
+        con.close()
+    statuses = [json.loads(line)["status"] for line in _history_lines(home)]
+    assert statuses[-1] == "ok"
+
+
+def _history_lines(home: Path) -> list[str]:
+    lines = (home / "state" / "run_history.jsonl").read_text().splitlines()
+    out = []
+    for line in lines:
+        try:
+            json.loads(line)
+            out.append(line)
+        except ValueError:
+            continue
+    return out
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Hook.received = []
+    monkeypatch.setenv("CHATBATCH_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
+    yield _Hook.received
+    server.shutdown()
+
+
+def test_failing_dbt_test_blocks_publish_and_alerts(
+    tmp_path: Path, webhook: list[dict], capsys: pytest.CaptureFixture
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns(".git", ".venv", "target", "logs", "data", "build"),
+    )
+    home = tmp_path / "home"
+    _generate(home / "landing", days=2)
+    assert _run_cli(home, "nightly", "--date", START.isoformat()).returncode == 0
+    before = fingerprint(home / "analytics.duckdb")
+
+    planted = project / "tests" / "dbt" / "planted_failure.sql"
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_text("-- planted by the test: always fails\nselect 1 as failure\n")
+    env = {
+        "CHATBATCH_PROJECT_DIR": str(project),
+        "CHATBATCH_WEBHOOK_URL": os.environ["CHATBATCH_WEBHOOK_URL"],
+    }
+    result = _run_cli(home, "nightly", "--date", (START + timedelta(days=1)).isoformat(), env=env)
+    assert result.returncode == 1
+    assert "planted_failure" in result.stderr
+    assert fingerprint(home / "analytics.duckdb") == before
+    assert webhook and "failed" in webhook[-1]["text"]
+    assert webhook[-1]["details"]["exit_code"] == 1
+
+
+def test_quality_breach_exits_4_and_publishes_nothing(tmp_path: Path, webhook: list[dict]) -> None:
+    home = tmp_path / "home"
+    _generate(home / "landing", days=1)
+    assert _run_cli(home, "nightly", "--date", START.isoformat()).returncode == 0
+    before = fingerprint(home / "analytics.duckdb")
+    dirty = tmp_path / "dirty"
+    generate(
+        landing=dirty,
+        start=START + timedelta(days=1),
+        days=1,
+        conversations_per_day=60,
+        seed=9,
+        dirty_rate=0.3,
+    )
+    for path in dirty.rglob("export_date=2026-11-02/*"):
+        target = home / "landing" / path.relative_to(dirty)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    env = {"CHATBATCH_WEBHOOK_URL": os.environ["CHATBATCH_WEBHOOK_URL"]}
+    result = _run_cli(home, "nightly", "--date", "2026-11-02", env=env)
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert "max-error-rate" in result.stderr
+    assert fingerprint(home / "analytics.duckdb") == before
+    assert webhook and webhook[-1]["severity"] == "error"
+    # rolled back: the same files are pending again, and a lenient threshold accepts them
+    retry = _run_cli(home, "nightly", "--date", "2026-11-02", "--max-error-rate", "0.9")
+    assert retry.returncode == 0, retry.stderr[-2000:]
+
+
+def test_concurrent_run_exits_3_naming_the_holder(home: Paths, capsys: pytest.CaptureFixture) -> None:
+    with BatchLock(home.home / "chatbatch.lock"):
+        code = main(["nightly", "--date", START.isoformat()])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert f"pid {os.getpid()}" in err and "since" in err
+
+
+def test_analyst_reads_while_a_build_runs(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _generate(home / "landing", days=3)
+    assert _run_cli(home, "nightly", "--date", START.isoformat()).returncode == 0
+    analyst = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatbatch.cli", "nightly", "--date", "2026-11-03"],
+        env={**os.environ, "CHATBATCH_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Never touch warehouse.duckdb here: even a read-only connection takes a file lock
+    # that would block the build. The run history (plain JSONL) says when it runs.
+    reads_during_build = 0
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        running = [
+            json.loads(line)["status"] == "running"
+            for line in _history_lines(home)
+            if json.loads(line)["batch_id"] == 2
+        ]
+        fresh = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
+        assert fresh.execute("select count(*) from audit.audit_load_reconciliation").fetchone()
+        fresh.close()
+        assert analyst.execute("select count(*) from ops.batch_runs").fetchone()
+        if running and running[-1]:
+            reads_during_build += 1
+        time.sleep(0.05)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-2000:]
+    assert reads_during_build > 10
+    analyst.close()

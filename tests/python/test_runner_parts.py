@@ -1,0 +1,83 @@
+"""Small runner parts: retry policy, stale lock takeover, run history, alert body."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from chatbatch.alert import build_alert
+from chatbatch.history import BatchRecord, RunHistory
+from chatbatch.lock import BatchLock
+from chatbatch.retry import with_retries
+
+
+def test_transient_faults_are_retried_with_backoff() -> None:
+    calls: list[int] = []
+    delays: list[float] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise duckdb.IOException('Could not set lock on file "w.duckdb"')
+        return "ok"
+
+    assert with_retries(flaky, what="open", attempts=3, base_delay=0.5, sleep=delays.append) == "ok"
+    assert delays == [0.5, 1.0]
+
+
+def test_real_errors_are_not_retried() -> None:
+    calls: list[int] = []
+
+    def broken() -> None:
+        calls.append(1)
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError):
+        with_retries(broken, what="x", attempts=5, sleep=lambda _: None)
+    assert len(calls) == 1
+
+
+def test_stale_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
+    lock_path = tmp_path / "chatbatch.lock"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from chatbatch.lock import BatchLock;"
+            f"BatchLock(Path({str(lock_path)!r})).acquire(); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout and child.stdout.readline().strip() == "held"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    lock = BatchLock(lock_path).acquire()
+    try:
+        assert lock.previous_holder and lock.previous_holder["pid"] == child.pid
+    finally:
+        lock.release()
+
+
+def test_history_skips_a_torn_line_and_reports_dead_runs(tmp_path: Path) -> None:
+    history = RunHistory(tmp_path)
+    history.append(BatchRecord(batch_id=1, command="nightly", run_date="2026-11-01", status="ok"))
+    history.append(BatchRecord(batch_id=2, command="nightly", run_date="2026-11-02", pid=2**22 + 7))
+    with history.path.open("a") as handle:
+        handle.write('{"batch_id": 3, "sta')
+    records = history.records()
+    assert [(r["batch_id"], r["status"]) for r in records] == [(1, "ok"), (2, "interrupted")]
+
+
+def test_alert_is_slack_compatible() -> None:
+    alert = build_alert("error", "batch 7 failed", {"error": "boom", "exit_code": 1})
+    body = json.loads(json.dumps(alert))
+    assert body["text"].startswith("[chatbatch error] batch 7 failed")
+    assert "boom" in body["text"] and body["details"]["exit_code"] == 1
