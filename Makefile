@@ -30,15 +30,20 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
-demo: $(STAMP) ## generate 14 days of sample exports and build the warehouse
+demo: $(STAMP) ## generate 14 days of sample exports, run the nightly batch once per day
 	@echo "==> generating $(DEMO_DAYS) days of exports into $(CHATBATCH_HOME)/landing"
 	$(BIN)/chatbatch generate --start $(DEMO_START) --days $(DEMO_DAYS) \
 		--conversations-per-day $(DEMO_CONVERSATIONS) --seed $(DEMO_SEED) \
 		--dirty-rate $(DEMO_DIRTY_RATE)
-	@echo "==> loading and building"
-	$(BIN)/chatbatch build
+	@for day in $$(ls -d $(CHATBATCH_HOME)/landing/*/export_date=* | sed 's/.*export_date=//' | sort -u); do \
+		echo "==> nightly batch for $$day"; \
+		$(BIN)/chatbatch nightly --date $$day || exit $$?; \
+	done
+	@echo "==> run history"
+	$(BIN)/chatbatch status --last 30
 	@echo "==> summary"
 	$(BIN)/chatbatch summary
+	@echo "Analysts: open $(CHATBATCH_HOME)/analytics.duckdb read-only (e.g. duckdb -readonly)."
 
 lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check scripts tests
@@ -49,7 +54,7 @@ dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 	rm -rf $(CI_HOME) && mkdir -p $(CI_HOME)
 	CHATBATCH_HOME=$(CI_HOME) $(BIN)/chatbatch generate --start 2026-11-01 --days 5 \
 		--conversations-per-day 150 --seed 7 --dirty-rate 0.02
-	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch build
+	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch nightly --date 2026-11-10
 
 pytest: $(STAMP) ## the Python test suite (runs real dbt and DuckDB)
 	$(BIN)/pytest
