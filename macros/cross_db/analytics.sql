@@ -1,0 +1,181 @@
+{#
+    Engine-specific SQL of the analytics layers (intermediate and marts). Models call
+    these macros only; each has a `default__` (ANSI / Spark friendly) and, where DuckDB
+    differs or does better, a `duckdb__` implementation.
+#}
+
+{#- Milliseconds from `start_at` to `end_at` (both timestamps), as a bigint. -#}
+{% macro milliseconds_between(start_at, end_at) -%}
+    {{ return(adapter.dispatch('milliseconds_between', 'chatbot_analytics')(start_at, end_at)) }}
+{%- endmacro %}
+
+{% macro default__milliseconds_between(start_at, end_at) -%}
+    cast({{ dbt.datediff(start_at, end_at, 'millisecond') }} as bigint)
+{%- endmacro %}
+
+{% macro duckdb__milliseconds_between(start_at, end_at) -%}
+    (epoch_ms({{ end_at }}) - epoch_ms({{ start_at }}))
+{%- endmacro %}
+
+{#- Seconds from `start_at` to `end_at`, as a double (fractions kept). -#}
+{% macro seconds_between(start_at, end_at) -%}
+    {{ return(adapter.dispatch('seconds_between', 'chatbot_analytics')(start_at, end_at)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start_at, end_at) -%}
+    (cast({{ chatbot_analytics.milliseconds_between(start_at, end_at) }} as double) / 1000.0)
+{%- endmacro %}
+
+{#- `timestamp_at` shifted by a number of hours (a var or literal). -#}
+{% macro add_hours(timestamp_at, hours) -%}
+    {{ return(adapter.dispatch('add_hours', 'chatbot_analytics')(timestamp_at, hours)) }}
+{%- endmacro %}
+
+{% macro default__add_hours(timestamp_at, hours) -%}
+    {{ dbt.dateadd('hour', hours, timestamp_at) }}
+{%- endmacro %}
+
+{% macro duckdb__add_hours(timestamp_at, hours) -%}
+    ({{ timestamp_at }} + to_hours(cast({{ hours }} as bigint)))
+{%- endmacro %}
+
+{#- The date `days` days after `date_day` (days may be a column). -#}
+{% macro add_days(date_day, days) -%}
+    {{ return(adapter.dispatch('add_days', 'chatbot_analytics')(date_day, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date_day, days) -%}
+    cast({{ dbt.dateadd('day', days, date_day) }} as date)
+{%- endmacro %}
+
+{% macro duckdb__add_days(date_day, days) -%}
+    cast({{ date_day }} + cast({{ days }} as integer) as date)
+{%- endmacro %}
+
+{#- The UTC calendar date of a (UTC) timestamp. -#}
+{% macro utc_date(timestamp_at) -%}
+    {{ return(adapter.dispatch('utc_date', 'chatbot_analytics')(timestamp_at)) }}
+{%- endmacro %}
+
+{% macro default__utc_date(timestamp_at) -%}
+    cast({{ timestamp_at }} as date)
+{%- endmacro %}
+
+{#- Monday of the ISO week of a date. -#}
+{% macro iso_week_start(date_day) -%}
+    {{ return(adapter.dispatch('iso_week_start', 'chatbot_analytics')(date_day)) }}
+{%- endmacro %}
+
+{% macro default__iso_week_start(date_day) -%}
+    cast({{ dbt.date_trunc('week', date_day) }} as date)
+{%- endmacro %}
+
+{#- ISO day of week, Monday = 1 .. Sunday = 7. -#}
+{% macro iso_day_of_week(date_day) -%}
+    {{ return(adapter.dispatch('iso_day_of_week', 'chatbot_analytics')(date_day)) }}
+{%- endmacro %}
+
+{% macro default__iso_day_of_week(date_day) -%}
+    cast(extract(isodow from {{ date_day }}) as integer)
+{%- endmacro %}
+
+{% macro spark__iso_day_of_week(date_day) -%}
+    cast(((dayofweek({{ date_day }}) + 5) % 7) + 1 as integer)
+{%- endmacro %}
+
+{#- ISO week-numbering year and week number. -#}
+{% macro iso_year(date_day) -%}
+    {{ return(adapter.dispatch('iso_year', 'chatbot_analytics')(date_day)) }}
+{%- endmacro %}
+
+{% macro default__iso_year(date_day) -%}
+    cast(extract(isoyear from {{ date_day }}) as integer)
+{%- endmacro %}
+
+{% macro iso_week_number(date_day) -%}
+    {{ return(adapter.dispatch('iso_week_number', 'chatbot_analytics')(date_day)) }}
+{%- endmacro %}
+
+{% macro default__iso_week_number(date_day) -%}
+    cast(extract(week from {{ date_day }}) as integer)
+{%- endmacro %}
+
+{#- Exact, deterministic percentile by linear interpolation between the two closest
+    ranks (the SQL `percentile_cont`, numpy's default `linear` method). Nulls ignored;
+    null when the group has no value. -#}
+{% macro percentile_cont(column, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'chatbot_analytics')(column, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(column, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ column }})
+{%- endmacro %}
+
+{% macro duckdb__percentile_cont(column, fraction) -%}
+    quantile_cont({{ column }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__percentile_cont(column, fraction) -%}
+    percentile({{ column }}, {{ fraction }})
+{%- endmacro %}
+
+{#- numerator / denominator as a double; null when the denominator is 0 or null. -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('safe_ratio', 'chatbot_analytics')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__safe_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0))
+{%- endmacro %}
+
+{#- Text normalised for equality checks (case and surrounding blanks ignored,
+    inner runs of whitespace collapsed). -#}
+{% macro normalize_text(column) -%}
+    {{ return(adapter.dispatch('normalize_text', 'chatbot_analytics')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_text(column) -%}
+    lower(trim(regexp_replace({{ column }}, '\\s+', ' ')))
+{%- endmacro %}
+
+{% macro duckdb__normalize_text(column) -%}
+    lower(trim(regexp_replace({{ column }}, '\s+', ' ', 'g')))
+{%- endmacro %}
+
+{#- Number of elements of an array column (0 for an empty array, null for null). -#}
+{% macro array_length(column) -%}
+    {{ return(adapter.dispatch('array_length', 'chatbot_analytics')(column)) }}
+{%- endmacro %}
+
+{% macro default__array_length(column) -%}
+    cardinality({{ column }})
+{%- endmacro %}
+
+{% macro duckdb__array_length(column) -%}
+    len({{ column }})
+{%- endmacro %}
+
+{% macro spark__array_length(column) -%}
+    size({{ column }})
+{%- endmacro %}
+
+{#- Small integers 0 .. 10^digits - 1 as a relation body with one column `n`
+    (portable, no generate_series). -#}
+{% macro integer_sequence(digits) -%}
+    {{ return(adapter.dispatch('integer_sequence', 'chatbot_analytics')(digits)) }}
+{%- endmacro %}
+
+{% macro default__integer_sequence(digits) -%}
+    select
+        {% for i in range(digits) -%}
+            d{{ i }}.digit * {{ 10 ** i }}{% if not loop.last %} + {% endif %}
+        {%- endfor %} as n
+    from
+        {% for i in range(digits) -%}
+            (
+                select 0 as digit union all select 1 union all select 2 union all select 3
+                union all select 4 union all select 5 union all select 6 union all select 7
+                union all select 8 union all select 9
+            ) as d{{ i }}{% if not loop.last %} cross join {% endif %}
+        {%- endfor %}
+{%- endmacro %}

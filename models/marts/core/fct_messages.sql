@@ -1,0 +1,67 @@
+with
+
+messages as (
+
+    select * from {{ ref('int_messages_flagged') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        message_id,
+        conversation_id,
+        session_id,
+        user_id,
+        bot_id,
+
+        -- strings (message text stays out of the public mart: it may hold PII)
+        channel,
+        bot_version,
+        message_role,
+        intent_name,
+        model_name,
+
+        -- numerics
+        message_sequence,
+        session_number,
+        intent_confidence,
+        input_tokens,
+        output_tokens,
+        latency_ms,
+        cast({{ array_length('retrieved_document_ids') }} as integer) as retrieved_document_count,
+        input_usd_per_1k_tokens,
+        output_usd_per_1k_tokens,
+        cast(cost_usd as double) as cost_usd,
+        cast(thumbs_value as integer) as thumbs_value,
+        fallback_event_count,
+        error_event_count,
+        tool_call_count,
+        failed_tool_call_count,
+
+        -- booleans
+        is_session_start,
+        is_billable,
+        is_priced,
+        is_cost_missing,
+        has_fallback,
+        has_handoff_requested,
+        has_thumbs_up,
+        has_thumbs_down,
+        is_repeated_question,
+        is_last_assistant_message,
+        is_last_message,
+
+        -- dates
+        {{ utc_date('conversation_started_at') }} as conversation_date,
+
+        -- timestamps (UTC)
+        sent_at,
+        price_valid_from_at
+
+    from messages
+
+)
+
+select * from final

@@ -1,0 +1,83 @@
+with
+
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
+turns as (
+
+    select * from {{ ref('fct_turns') }}
+
+),
+
+conversation_counts as (
+
+    select
+        {{ iso_week_start('conversation_date') }} as iso_week_start_date,
+        channel,
+        bot_id,
+        coalesce(bot_version, 'unknown') as bot_version,
+        {{ performance_counts() }}
+
+    from conversations
+    group by 1, 2, 3, 4
+
+),
+
+latency_percentiles as (
+
+    select
+        {{ iso_week_start('conversation_date') }} as iso_week_start_date,
+        channel,
+        bot_id,
+        coalesce(bot_version, 'unknown') as bot_version,
+        count(*) as answered_turns,
+        {{ percentile_cont('response_latency_ms', 0.5) }} as latency_p50_ms,
+        {{ percentile_cont('response_latency_ms', 0.95) }} as latency_p95_ms,
+        {{ percentile_cont('response_latency_ms', 0.99) }} as latency_p99_ms
+
+    from turns
+    where response_latency_ms is not null
+    group by 1, 2, 3, 4
+
+),
+
+rates as (
+
+    select
+        conversation_counts.*,
+        latency_percentiles.answered_turns,
+        latency_percentiles.latency_p50_ms,
+        latency_percentiles.latency_p95_ms,
+        latency_percentiles.latency_p99_ms,
+        {{ performance_rates() }}
+
+    from conversation_counts
+    left join latency_percentiles
+        on
+            conversation_counts.iso_week_start_date = latency_percentiles.iso_week_start_date
+            and conversation_counts.channel = latency_percentiles.channel
+            and conversation_counts.bot_id = latency_percentiles.bot_id
+            and conversation_counts.bot_version = latency_percentiles.bot_version
+
+),
+
+final as (
+
+    select
+        -- grain
+        iso_week_start_date,
+        {{ iso_year('iso_week_start_date') }} as iso_year,
+        {{ iso_week_number('iso_week_start_date') }} as iso_week,
+        channel,
+        bot_id,
+        bot_version,
+        {{ performance_columns() }}
+
+    from rates
+
+)
+
+select * from final
