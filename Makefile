@@ -48,7 +48,8 @@ demo: $(STAMP) ## generate 14 days of sample exports, run the nightly batch once
 lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
-	CHATBATCH_HOME=$(CI_HOME)/lint $(BIN)/sqlfluff lint models macros
+	mkdir -p $(CI_HOME)/lint
+	CHATBATCH_HOME=$(CI_HOME)/lint $(BIN)/sqlfluff lint models tests/dbt
 
 dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 	rm -rf $(CI_HOME) && mkdir -p $(CI_HOME)

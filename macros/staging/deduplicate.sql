@@ -26,12 +26,15 @@
 
 {#-
     The incremental filter every staging model shares: only landing batches this
-    model has not seen yet. The batch id is assigned by the ingest step and only
+    model has not seen yet (on a full refresh, `where true`, so the SQL keeps one
+    shape in both modes). The batch id is assigned by the ingest step and only
     grows, so a run killed half-way simply sees the same batches again.
 -#}
 {% macro new_batches_only(keyword='where', column='_batch_id', this_column=none) -%}
     {%- if is_incremental() -%}
         {{ keyword }} {{ column }} > (select coalesce(max({{ this_column or column }}), 0) from {{ this }})
+    {%- else -%}
+        {{ keyword }} true
     {%- endif -%}
 {%- endmacro %}
 

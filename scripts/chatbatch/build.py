@@ -65,6 +65,9 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     from dbt.cli.main import dbtRunner
 
     paths.export()
+    # Each CHATBATCH_HOME keeps its own dbt artefacts, so `dbt retry` after a failed
+    # batch reads that batch's run_results.json, whoever else ran dbt meanwhile.
+    args = [*args, "--target-path", str(paths.dbt_target), "--log-path", str(paths.dbt_logs)]
     runner = dbtRunner(callbacks=[_on_event])
     try:
         result = runner.invoke(args)

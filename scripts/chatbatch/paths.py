@@ -34,6 +34,15 @@ class Paths:
         """The published DuckDB file analysts open read-only."""
         return self.home / "analytics.duckdb"
 
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for the runner's builds (manifest, run results)."""
+        return self.home / "state" / "dbt" / "target"
+
+    @property
+    def dbt_logs(self) -> Path:
+        return self.home / "state" / "dbt" / "logs"
+
     def export(self) -> None:
         """Make dbt (which reads CHATBATCH_HOME from the environment) agree with us."""
         self.home.mkdir(parents=True, exist_ok=True)

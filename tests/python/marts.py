@@ -8,7 +8,14 @@ import duckdb
 
 # Columns that say *when* or *in which batch* a row was processed: they legitimately
 # differ between a sequence of nights and one full refresh of the same files.
-PROCESS_COLUMNS = {"batch_id", "_batch_id", "ingested_at", "_ingested_at", "first_seen_at"}
+PROCESS_COLUMNS = {
+    "batch_id",
+    "_batch_id",
+    "_processed_batch_id",
+    "ingested_at",
+    "_ingested_at",
+    "first_seen_at",
+}
 
 
 def fingerprint(database: Path, schemas: tuple[str, ...] = ("marts", "audit")) -> dict[str, tuple]:

@@ -100,7 +100,6 @@ def test_same_night_twice_is_a_noop(reference: dict, tmp_path: Path) -> None:
     "kill_at",
     [
         "ingest:file:3",  # during accumulation
-        "dbt:base_chatbot__messages",  # mid dbt build, before the quality gate
         "gate",  # inside the gate's transaction
         "dbt:stg_chatbot__messages",  # mid dbt build, after the gate
         "publish:before_rename",  # during publish
@@ -143,6 +142,10 @@ def _history_lines(home: Path) -> list[str]:
     return out
 
 
+def _history_lines_by_batch(home: Path) -> dict[int, str]:
+    return {json.loads(line)["batch_id"]: line for line in _history_lines(home)}
+
+
 class _Hook(BaseHTTPRequestHandler):
     received: ClassVar[list[dict]] = []
 
@@ -168,7 +171,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
 
 def test_failing_dbt_test_blocks_publish_and_alerts(
-    tmp_path: Path, webhook: list[dict], capsys: pytest.CaptureFixture
+    reference: dict, tmp_path: Path, webhook: list[dict]
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(
@@ -176,19 +179,16 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
         project,
         ignore=shutil.ignore_patterns(".git", ".venv", "target", "logs", "data", "build"),
     )
-    home = tmp_path / "home"
-    _generate(home / "landing", days=2)
-    assert _run_cli(home, "nightly", "--date", START.isoformat()).returncode == 0
-    before = fingerprint(home / "analytics.duckdb")
-
     planted = project / "tests" / "dbt" / "planted_failure.sql"
-    planted.parent.mkdir(parents=True, exist_ok=True)
     planted.write_text("-- planted by the test: always fails\nselect 1 as failure\n")
+    home = tmp_path / "home"
+    shutil.copytree(reference["before_last"], home)
+    before = fingerprint(home / "analytics.duckdb")
     env = {
         "CHATBATCH_PROJECT_DIR": str(project),
         "CHATBATCH_WEBHOOK_URL": os.environ["CHATBATCH_WEBHOOK_URL"],
     }
-    result = _run_cli(home, "nightly", "--date", (START + timedelta(days=1)).isoformat(), env=env)
+    result = _run_cli(home, "nightly", "--date", LAST.isoformat(), env=env)
     assert result.returncode == 1
     assert "planted_failure" in result.stderr
     assert fingerprint(home / "analytics.duckdb") == before
@@ -196,33 +196,29 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     assert webhook[-1]["details"]["exit_code"] == 1
 
 
-def test_quality_breach_exits_4_and_publishes_nothing(tmp_path: Path, webhook: list[dict]) -> None:
+def test_quality_breach_exits_4_and_publishes_nothing(
+    reference: dict, tmp_path: Path, webhook: list[dict]
+) -> None:
     home = tmp_path / "home"
-    _generate(home / "landing", days=1)
-    assert _run_cli(home, "nightly", "--date", START.isoformat()).returncode == 0
+    shutil.copytree(reference["before_last"], home)
     before = fingerprint(home / "analytics.duckdb")
     dirty = tmp_path / "dirty"
-    generate(
-        landing=dirty,
-        start=START + timedelta(days=1),
-        days=1,
-        conversations_per_day=60,
-        seed=9,
-        dirty_rate=0.3,
-    )
-    for path in dirty.rglob("export_date=2026-11-02/*"):
+    bad_day = LAST + timedelta(days=10)
+    generate(landing=dirty, start=bad_day, days=1, conversations_per_day=60, seed=9, dirty_rate=0.3)
+    for path in dirty.rglob(f"export_date={bad_day.isoformat()}/*"):
         target = home / "landing" / path.relative_to(dirty)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     env = {"CHATBATCH_WEBHOOK_URL": os.environ["CHATBATCH_WEBHOOK_URL"]}
-    result = _run_cli(home, "nightly", "--date", "2026-11-02", env=env)
+    result = _run_cli(home, "nightly", "--date", bad_day.isoformat(), env=env)
     assert result.returncode == 4, result.stdout[-2000:]
     assert "max-error-rate" in result.stderr
     assert fingerprint(home / "analytics.duckdb") == before
     assert webhook and webhook[-1]["severity"] == "error"
     # rolled back: the same files are pending again, and a lenient threshold accepts them
-    retry = _run_cli(home, "nightly", "--date", "2026-11-02", "--max-error-rate", "0.9")
+    retry = _run_cli(home, "nightly", "--date", bad_day.isoformat(), "--max-error-rate", "0.9")
     assert retry.returncode == 0, retry.stderr[-2000:]
+    assert fingerprint(home / "analytics.duckdb") != before
 
 
 def test_concurrent_run_exits_3_naming_the_holder(home: Paths, capsys: pytest.CaptureFixture) -> None:
@@ -233,13 +229,13 @@ def test_concurrent_run_exits_3_naming_the_holder(home: Paths, capsys: pytest.Ca
     assert f"pid {os.getpid()}" in err and "since" in err
 
 
-def test_analyst_reads_while_a_build_runs(tmp_path: Path) -> None:
+def test_analyst_reads_while_a_build_runs(reference: dict, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    _generate(home / "landing", days=3)
-    assert _run_cli(home, "nightly", "--date", START.isoformat()).returncode == 0
+    shutil.copytree(reference["before_last"], home)
     analyst = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
+    batch_id = len(_history_lines_by_batch(home)) + 1
     process = subprocess.Popen(
-        [sys.executable, "-m", "chatbatch.cli", "nightly", "--date", "2026-11-03"],
+        [sys.executable, "-m", "chatbatch.cli", "nightly", "--date", LAST.isoformat()],
         env={**os.environ, "CHATBATCH_HOME": str(home)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -253,7 +249,7 @@ def test_analyst_reads_while_a_build_runs(tmp_path: Path) -> None:
         running = [
             json.loads(line)["status"] == "running"
             for line in _history_lines(home)
-            if json.loads(line)["batch_id"] == 2
+            if json.loads(line)["batch_id"] == batch_id
         ]
         fresh = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
         assert fresh.execute("select count(*) from audit.audit_load_reconciliation").fetchone()

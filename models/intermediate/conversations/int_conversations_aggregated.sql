@@ -3,30 +3,35 @@ with
 conversations as (
 
     select * from {{ ref('stg_chatbot__conversations') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 turns as (
 
     select * from {{ ref('int_turns_paired') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 feedback as (
 
     select * from {{ ref('stg_chatbot__feedback') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -257,7 +262,10 @@ final as (
         conversations.started_at,
         conversations.ended_at,
         message_stats.first_message_at,
-        message_stats.last_message_at
+        message_stats.last_message_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from conversations
     left join message_stats

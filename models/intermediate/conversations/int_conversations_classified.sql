@@ -3,6 +3,7 @@ with
 conversations as (
 
     select * from {{ ref('int_conversations_aggregated') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -154,7 +155,10 @@ final as (
 
     select
         *,
-        {{ quality_score() }} as quality_score
+        {{ quality_score() }} as quality_score,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from components
 

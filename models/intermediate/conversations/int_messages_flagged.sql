@@ -3,18 +3,21 @@ with
 messages as (
 
     select * from {{ ref('int_messages_priced') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 feedback as (
 
     select * from {{ ref('stg_chatbot__feedback') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -119,7 +122,10 @@ final as (
         coalesce(messages.message_sequence = last_messages.last_assistant_sequence, false)
             as is_last_assistant_message,
         coalesce(messages.message_sequence = last_messages.last_non_system_sequence, false)
-            as is_last_message
+            as is_last_message,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from messages
     left join events_per_message

@@ -3,6 +3,7 @@ with
 messages as (
 
     select * from {{ ref('int_messages_sessionized') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -77,7 +78,10 @@ final as (
     select
         *,
         -- billable but no cost: unknown model (or price period) or missing token counts
-        coalesce(is_billable and cost_usd is null, false) as is_cost_missing
+        coalesce(is_billable and cost_usd is null, false) as is_cost_missing,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from costed
 

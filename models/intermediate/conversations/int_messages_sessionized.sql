@@ -3,12 +3,14 @@ with
 messages as (
 
     select * from {{ ref('stg_chatbot__messages') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('stg_chatbot__conversations') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -132,7 +134,10 @@ final as (
         -- timestamps (UTC)
         sent_at,
         previous_sent_at,
-        conversation_started_at
+        conversation_started_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from sessions_identified
 

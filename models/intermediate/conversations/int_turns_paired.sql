@@ -3,6 +3,7 @@ with
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -98,7 +99,10 @@ final as (
         coalesce(
             response_latency_ms > {{ var('slow_response_threshold_ms', 5000) }},
             false
-        ) as is_slow_response
+        ) as is_slow_response,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from paired
 

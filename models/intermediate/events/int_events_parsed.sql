@@ -12,12 +12,14 @@ with
 events as (
 
     select * from {{ ref('stg_chatbot__events') }}
+    {{ changed_conversations_only() }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('stg_chatbot__conversations') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -83,7 +85,10 @@ final as (
 
         -- timestamps (UTC)
         parsed.occurred_at,
-        parsed.conversation_started_at
+        parsed.conversation_started_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from parsed
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 conversations as (
 
     select * from {{ ref('int_conversations_classified') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -91,7 +101,10 @@ final as (
         ended_at,
         first_message_at,
         last_message_at,
-        next_conversation_started_at
+        next_conversation_started_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from conversations
 

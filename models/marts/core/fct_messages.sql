@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -58,7 +68,10 @@ final as (
 
         -- timestamps (UTC)
         sent_at,
-        price_valid_from_at
+        price_valid_from_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from messages
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -45,7 +55,10 @@ final as (
         conversation_date,
 
         -- timestamps (UTC)
-        occurred_at
+        occurred_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from tool_call_events
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_id',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 turns as (
 
     select * from {{ ref('int_turns_paired') }}
+    {{ changed_conversations_only() }}
 
 ),
 
@@ -48,7 +58,10 @@ final as (
 
         -- timestamps (UTC)
         user_sent_at,
-        reply_sent_at
+        reply_sent_at,
+
+        -- lineage
+        {{ processed_batch_id() }} as _processed_batch_id
 
     from turns
 

@@ -1,14 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_date',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {{ changed_days_only(ref('fct_conversations')) }}
 
 ),
 
 turns as (
 
     select * from {{ ref('fct_turns') }}
+    {{ changed_days_only(ref('fct_conversations')) }}
 
 ),
 
@@ -72,7 +83,10 @@ final as (
         channel,
         bot_id,
         bot_version,
-        {{ performance_columns() }}
+        {{ performance_columns() }},
+
+        -- lineage
+        {{ processed_batch_of(ref('fct_conversations')) }} as _processed_batch_id
 
     from rates
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_date',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {{ changed_days_only(ref('fct_conversations')) }}
 
 ),
 
@@ -79,7 +89,10 @@ final as (
         ) }} as double) as low_confidence_share,
 
         -- booleans
-        intents.requires_human
+        intents.requires_human,
+
+        -- lineage
+        {{ processed_batch_of(ref('fct_conversations')) }} as _processed_batch_id
 
     from intent_counts
     inner join day_totals

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conversation_date',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 tool_calls as (
 
     select * from {{ ref('fct_tool_calls') }}
+    {{ changed_days_only(ref('fct_tool_calls')) }}
 
 ),
 
@@ -37,7 +47,10 @@ final as (
         cast({{ safe_ratio('failed_tool_calls', 'tool_calls') }} as double) as failure_rate,
         cast(duration_avg_ms as double) as duration_avg_ms,
         cast(duration_p50_ms as double) as duration_p50_ms,
-        cast(duration_p95_ms as double) as duration_p95_ms
+        cast(duration_p95_ms as double) as duration_p95_ms,
+
+        -- lineage
+        {{ processed_batch_of(ref('fct_tool_calls')) }} as _processed_batch_id
 
     from tool_stats
 

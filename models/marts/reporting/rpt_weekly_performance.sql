@@ -1,14 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='iso_week_start_date',
+        on_schema_change='append_new_columns',
+    )
+}}
+
 with
 
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+    {{ changed_days_only(
+        ref('fct_conversations'),
+        column=iso_week_start('conversation_date'),
+        bucket=iso_week_start('facts.conversation_date')
+    ) }}
 
 ),
 
 turns as (
 
     select * from {{ ref('fct_turns') }}
+    {{ changed_days_only(
+        ref('fct_conversations'),
+        column=iso_week_start('conversation_date'),
+        bucket=iso_week_start('facts.conversation_date')
+    ) }}
 
 ),
 
@@ -74,7 +93,10 @@ final as (
         channel,
         bot_id,
         bot_version,
-        {{ performance_columns() }}
+        {{ performance_columns() }},
+
+        -- lineage
+        {{ processed_batch_of(ref('fct_conversations')) }} as _processed_batch_id
 
     from rates
 

@@ -1,0 +1,77 @@
+{#
+    Incremental processing by changed conversation.
+
+    Every per-conversation model (intermediate, fct_*) is incremental with
+    delete+insert on conversation_id. On an incremental run it recomputes exactly the
+    conversations that int_conversations_changed lists for batches it has not
+    processed yet, reading those conversations' full history from its inputs: late
+    arrivals of any age fold in, and a night costs what its new data touches.
+    Each model keeps its own watermark in `_processed_batch_id`, so a run that died
+    half-way is caught up by the next one, model by model.
+#}
+
+{#- The ingest batch up to which this run processes (stored on every row). -#}
+{% macro processed_batch_id() -%}
+    cast((select coalesce(max(batch_id), 0) from {{ ref('int_conversations_changed') }}) as bigint)
+{%- endmacro %}
+
+{#- Filter an input to the conversations this incremental run must recompute; on a
+    full refresh, nothing. `keyword` is `where` or `and`. A backfill
+    (vars backfill_start / backfill_end, ISO dates) adds every conversation that
+    started in the window. -#}
+{% macro changed_conversations_only(column='conversation_id', keyword='where') -%}
+    {%- if is_incremental() -%}
+        {{ keyword }} {{ column }} in (
+            select changes.conversation_id
+            from {{ ref('int_conversations_changed') }} as changes
+            where
+                changes.batch_id > (
+                    select coalesce(max(_processed_batch_id), 0) from {{ this }}
+                )
+                {%- set window = chatbot_analytics.backfill_window() %}
+                {%- if window %}
+                or changes.conversation_date between {{ window[0] }} and {{ window[1] }}
+                {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The periods a report must recompute: those holding fact rows written after the
+    report's own watermark. `column` is the period of an input row, `bucket` the same
+    period computed from `facts.conversation_date` (both the day by default; e.g. the
+    ISO week for a weekly report). -#}
+{% macro changed_days_only(
+    fact_relation,
+    column='conversation_date',
+    bucket='facts.conversation_date',
+    keyword='where'
+) -%}
+    {%- if is_incremental() -%}
+        {{ keyword }} {{ column }} in (
+            select distinct {{ bucket }}
+            from {{ fact_relation }} as facts
+            where facts._processed_batch_id > (
+                select coalesce(max(_processed_batch_id), 0) from {{ this }}
+            )
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A report's watermark: the latest batch its fact input was processed up to. -#}
+{% macro processed_batch_of(fact_relation) -%}
+    cast((select coalesce(max(_processed_batch_id), 0) from {{ fact_relation }}) as bigint)
+{%- endmacro %}
+
+{#- The backfill window from vars, validated: two SQL date literals, or none. -#}
+{% macro backfill_window() -%}
+    {%- set start, end = var('backfill_start', none), var('backfill_end', none) -%}
+    {%- if start is none or end is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- for value in [start, end] -%}
+        {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', value | string) -%}
+            {{ exceptions.raise_compiler_error("backfill vars must be YYYY-MM-DD dates, got " ~ value) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(["cast('" ~ start ~ "' as date)", "cast('" ~ end ~ "' as date)"]) }}
+{%- endmacro %}

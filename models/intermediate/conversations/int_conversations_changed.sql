@@ -1,0 +1,114 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        unique_key=none,
+    )
+}}
+
+{#-
+    The changelog that drives incremental processing: one row per conversation and
+    ingest batch whose staging rows touched it. On an incremental run each touched
+    user's other conversations are listed too, because whether a conversation was
+    recontacted depends on the user's next conversation.
+-#}
+
+with
+
+conversations as (
+
+    select * from {{ ref('stg_chatbot__conversations') }}
+
+),
+
+messages as (
+
+    select * from {{ ref('stg_chatbot__messages') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_chatbot__events') }}
+
+),
+
+feedback as (
+
+    select * from {{ ref('stg_chatbot__feedback') }}
+
+),
+
+touched as (
+
+    {%- for input in ['conversations', 'messages', 'events', 'feedback'] %}
+    select
+        conversation_id,
+        _batch_id as batch_id
+    from {{ input }}
+    {{ new_batches_only(this_column='batch_id') }}
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+{% if is_incremental() %}
+touched_users as (
+
+    select distinct
+        touched.batch_id,
+        conversations.user_id
+
+    from touched
+    inner join conversations
+        on touched.conversation_id = conversations.conversation_id
+    where conversations.user_id is not null
+
+),
+
+same_user_conversations as (
+
+    select
+        conversations.conversation_id,
+        touched_users.batch_id
+
+    from touched_users
+    inner join conversations
+        on touched_users.user_id = conversations.user_id
+
+),
+
+changed as (
+
+    select * from touched
+    union
+    select * from same_user_conversations
+
+),
+{% else %}
+changed as (
+
+    select * from touched
+
+),
+{% endif %}
+
+final as (
+
+    select
+        -- ids
+        changed.conversation_id,
+        changed.batch_id,
+
+        -- dates
+        {{ utc_date('conversations.started_at') }} as conversation_date
+
+    from changed
+    left join conversations
+        on changed.conversation_id = conversations.conversation_id
+
+)
+
+select * from final
