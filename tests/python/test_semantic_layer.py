@@ -1,10 +1,10 @@
 """The MetricFlow semantic layer (models/marts/semantic/) validates against a warehouse the
 real runner built, and `mf query` returns the same figures as rpt_daily_performance.
 
-MetricFlow reads the semantic manifest from `<project>/target/semantic_manifest.json`.
-So that concurrent builds in the repository cannot swap it under the test, the runner
-builds through a shadow project (symlinks to the project's files, its own `target/` and
-`logs/`) and `mf` is pointed at it with DBT_PROJECT_DIR / DBT_PROFILES_DIR.
+MetricFlow reads the semantic manifest from `<project>/target/semantic_manifest.json`,
+while the runner keeps dbt's artefacts under `$CHATBATCH_HOME/state/dbt/target`; `mf` is
+pointed (DBT_PROJECT_DIR / DBT_PROFILES_DIR) at a shadow project whose files link to the
+real ones and whose `target/` links to the home's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-import chatbatch.build
 from chatbatch.cli import main
 from chatbatch.generate import generate
 from chatbatch.paths import PROJECT_DIR, Paths
@@ -54,7 +53,7 @@ pytestmark = pytest.mark.skipif(MF is None, reason="MetricFlow CLI `mf` (dbt-met
 
 
 def _shadow_project(folder: Path) -> Path:
-    """A project folder that links to the real project's files but has its own target/."""
+    """A project folder that links to the real project's files; its target/ is the home's."""
     folder.mkdir()
     for entry in PROJECT_DIR.iterdir():
         if entry.name not in NOT_LINKED and not entry.name.startswith("."):
@@ -85,9 +84,7 @@ def _number(text: str) -> float | None:
     return None if text in ("", "None", "nan") else float(text)
 
 
-def test_semantic_layer_validates_and_matches_daily_report(
-    home: Paths, query, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_semantic_layer_validates_and_matches_daily_report(home: Paths, query, tmp_path: Path) -> None:
     generate(
         landing=home.landing,
         start=date(2026, 11, 1),
@@ -96,9 +93,10 @@ def test_semantic_layer_validates_and_matches_daily_report(
         seed=5,
         dirty_rate=0.0,
     )
-    project = _shadow_project(tmp_path / "project")
-    monkeypatch.setattr(chatbatch.build, "PROJECT_DIR", project)
     assert main(["nightly", "--date", "2026-11-08"]) == 0
+    # the runner keeps dbt's artefacts under CHATBATCH_HOME; mf looks in <project>/target
+    project = _shadow_project(tmp_path / "project")
+    (project / "target").symlink_to(home.dbt_target)
     assert (project / "target" / "semantic_manifest.json").exists()
 
     validated = _mf(["validate-configs"], project, home)
