@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 {#- The periods a report must recompute: those holding fact rows written after the
-    report's own watermark. `column` is the period of an input row, `bucket` the same
+    report's own watermark (plus, in a backfill, the window's). `column` is the period of an input row, `bucket` the same
     period computed from `facts.conversation_date` (both the day by default; e.g. the
     ISO week for a weekly report). -#}
 {% macro changed_days_only(
@@ -50,9 +50,14 @@
         {{ keyword }} {{ column }} in (
             select distinct {{ bucket }}
             from {{ fact_relation }} as facts
-            where facts._processed_batch_id > (
-                select coalesce(max(_processed_batch_id), 0) from {{ this }}
-            )
+            where
+                facts._processed_batch_id > (
+                    select coalesce(max(_processed_batch_id), 0) from {{ this }}
+                )
+                {%- set window = chatbot_analytics.backfill_window() %}
+                {%- if window %}
+                or facts.conversation_date between {{ window[0] }} and {{ window[1] }}
+                {%- endif %}
         )
     {%- endif -%}
 {%- endmacro %}

@@ -398,7 +398,7 @@ class Nightly:
             # dbt retry semantics: rerun only what failed or was skipped last time
             self.say("  resuming the failed build with dbt retry")
             self._timed(record, "build", lambda: self._dbt(record, "build", dbt_args("retry")))
-            return self._audit_publish(record, pending)
+            return self._audit_publish(record, pending, previous)
         self._timed(
             record,
             "build_base",
@@ -428,9 +428,11 @@ class Nightly:
                 ),
             ),
         )
-        return self._audit_publish(record, pending)
+        return self._audit_publish(record, pending, previous)
 
-    def _audit_publish(self, record: history.BatchRecord, pending: dict[str, Any]) -> int:
+    def _audit_publish(
+        self, record: history.BatchRecord, pending: dict[str, Any], previous: dict[str, Any] | None
+    ) -> int:
         options = self.options
         self._timed(record, "audit", lambda: self.audit(record, pending))
         record.status = "ok"
@@ -443,7 +445,7 @@ class Nightly:
                 f"no exports landed for {len(record.missing_dates)} day(s)",
                 {"missing_dates": ", ".join(record.missing_dates)},
             )
-        if record.late_beyond_lookback:
+        if record.late_beyond_lookback and previous is not None:
             self._alert(
                 record,
                 "warning",

@@ -96,6 +96,15 @@ def test_same_night_twice_is_a_noop(reference: dict, tmp_path: Path) -> None:
     assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
 
 
+def test_backfill_reprocesses_a_window_idempotently(reference: dict) -> None:
+    home = reference["home"]
+    result = _run_cli(home, "backfill", "--start", "2026-11-02", "--end", "2026-11-04")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
+    record = json.loads(_history_lines(home)[-1])
+    assert (record["command"], record["status"]) == ("backfill", "ok")
+
+
 @pytest.mark.parametrize(
     "kill_at",
     [
