@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='conversation_id',
-        on_schema_change='append_new_columns',
-    )
-}}
-
 with
 
 messages as (

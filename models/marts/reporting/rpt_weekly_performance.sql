@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='iso_week_start_date',
-        on_schema_change='append_new_columns',
-    )
-}}
+{{ config(unique_key='iso_week_start_date') }}
 
 with
 
