@@ -16,7 +16,7 @@ DEMO_DIRTY_RATE ?= 0.01
 
 CI_HOME := $(CURDIR)/build/ci-home
 
-.PHONY: help venv demo test lint dbt-ci pytest clean
+.PHONY: help venv demo test lint dbt-ci pytest clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,10 +57,13 @@ dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 		--conversations-per-day 150 --seed 7 --dirty-rate 0.02
 	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch nightly --date 2026-11-10
 
-pytest: $(STAMP) ## the Python test suite (runs real dbt and DuckDB)
+pytest: $(STAMP) ## the Python test suite (runs real dbt and DuckDB; includes the bench smoke run)
 	$(BIN)/pytest
 
 test: lint dbt-ci pytest ## everything CI runs
 
 clean: ## remove generated state (keeps .venv)
 	rm -rf build target logs data
+
+bench: $(STAMP) ## the benchmark (SCALE=small|standard|large, see docs/benchmark.md)
+	$(BIN)/chatbatch bench --scale $(or $(SCALE),small)

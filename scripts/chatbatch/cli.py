@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from chatbatch import bench
 from chatbatch.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_QUALITY, NightlyOptions
 from chatbatch.paths import Paths
 
@@ -196,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--date", type=_date, help="load exports up to this date (default: --end)")
     _batch_options(back)
     back.set_defaults(func=cmd_backfill)
+
+    bench.add_parser(sub)
 
     stat = sub.add_parser("status", help="print the run history")
     stat.add_argument("--last", type=_positive, default=10)

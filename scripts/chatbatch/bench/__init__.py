@@ -1,0 +1,148 @@
+"""``chatbatch bench``: how fast and how lean is the nightly batch, against references.
+
+One run generates exports and measures, each step in a fresh child process (wall time,
+peak RSS): a cold build, the nightly of one new day, a full refresh, the same daily
+report from a hand-written DuckDB script and from a pandas script, and (``large``) the
+nightly on 90 days of history. It prints one table with medians and the goal ratios and
+writes everything to ``bench/results/<timestamp>.json``. It asserts no times.
+
+Wire-up in the CLI: ``from chatbatch import bench`` and ``bench.add_parser(sub)``.
+Standalone: ``python -m chatbatch.bench --scale small``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from chatbatch.bench.scales import SCALES
+
+__all__ = ["add_parser", "main", "run"]
+
+DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "chatbatch_bench"
+
+
+def _scales(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCALES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scale {unknown or text!r}; choose from {', '.join(SCALES)}"
+        )
+    return names
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The bench's options (shared by ``chatbatch bench`` and ``python -m chatbatch.bench``)."""
+    parser.add_argument(
+        "--scale",
+        "--scales",
+        dest="scales",
+        type=_scales,
+        default=["small"],
+        help=f"one or more of {', '.join(SCALES)}, comma separated (default small)",
+    )
+    parser.add_argument("--repeat", type=int, help="runs per measured step (default: per scale)")
+    parser.add_argument("--skip-large", action="store_true", help="leave out the long-history (90 d) steps")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas script")
+    parser.add_argument(
+        "--workdir", type=Path, default=DEFAULT_WORKDIR, help="bench state (default %(default)s)"
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, help="where the JSON goes (default <project>/bench/results)"
+    )
+    parser.add_argument(
+        "--project-dir", type=Path, help="the dbt project to benchmark (default: this checkout)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the bench homes (they can be large)")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``bench`` on the chatbatch CLI's subparsers."""
+    parser = subparsers.add_parser("bench", help="benchmark the nightly batch against references")
+    configure(parser)
+    parser.set_defaults(func=lambda args, _paths=None: run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the selected scales; 0 when every step ran and the daily reports agree."""
+    from chatbatch.bench.harness import ChildEnv
+    from chatbatch.bench.report import format_table, format_where_time_goes, record, write_record
+    from chatbatch.bench.runner import ScaleRun
+    from chatbatch.paths import PROJECT_DIR
+
+    started = datetime.now(UTC)
+    project_dir = (args.project_dir or PROJECT_DIR).resolve()
+    workdir = args.workdir.resolve()
+    results = []
+    for name in args.scales:
+        scale = SCALES[name].without_long_history() if args.skip_large else SCALES[name]
+        root = workdir / name
+        result = ScaleRun(
+            scale=scale,
+            root=root,
+            env=ChildEnv(workdir=root, project_dir=args.project_dir and project_dir),
+            repeat=max(1, args.repeat or scale.repeat),
+            say=_say,
+            with_pandas=not args.skip_pandas,
+            keep=args.keep,
+        )
+        result.run()
+        results.append(result)
+        _say("")
+        _say(format_table(result))
+        _say(format_where_time_goes(result))
+    path = write_record(
+        record(results, project_dir, started), args.results_dir or project_dir / "bench/results", started
+    )
+    _say(f"\nwrote {path}")
+    healthy = all(
+        not any(s.error for s in r.steps.values()) and r.agreement is not None and r.agreement["agree"]
+        for r in results
+    )
+    return 0 if healthy else 1
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_internal_step(argv: list[str]) -> int:
+    """``_step reference|pandas --landing L --until D --out F``: one measured script."""
+    parser = argparse.ArgumentParser(prog="chatbatch.bench _step")
+    parser.add_argument("kind", choices=["reference", "pandas"])
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--until", type=date.fromisoformat, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    if args.kind == "reference":
+        from chatbatch.bench.reference import daily_report
+
+        rows = daily_report(args.landing, args.until, args.out)
+    else:
+        from chatbatch.bench.pandas_report import daily_report as pandas_daily_report
+        from chatbatch.bench.reference import PRICES_PATH
+
+        rows = pandas_daily_report(args.landing, args.until, args.out, PRICES_PATH)
+    print(json.dumps({"rows": rows, "seconds": round(time.perf_counter() - started, 3)}), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_step"]:
+        return run_internal_step(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m chatbatch.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure(parser)
+    return run(parser.parse_args(argv))
