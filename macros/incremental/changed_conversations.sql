@@ -18,7 +18,7 @@
 {#- Filter an input to the conversations this incremental run must recompute; on a
     full refresh, nothing. `keyword` is `where` or `and`. A backfill
     (vars backfill_start / backfill_end, ISO dates) adds every conversation that
-    started in the window. -#}
+    started in the window, and its users' other conversations. -#}
 {% macro changed_conversations_only(column='conversation_id', keyword='where') -%}
     {%- if is_incremental() -%}
         {{ keyword }} {{ column }} in (
@@ -31,6 +31,12 @@
                 {%- set window = chatbot_analytics.backfill_window() %}
                 {%- if window %}
                 or changes.conversation_date between {{ window[0] }} and {{ window[1] }}
+                -- and the same users' other conversations (recontact depends on them)
+                or changes.user_id in (
+                    select in_window.user_id
+                    from {{ ref('int_conversations_changed') }} as in_window
+                    where in_window.conversation_date between {{ window[0] }} and {{ window[1] }}
+                )
                 {%- endif %}
         )
     {%- endif -%}

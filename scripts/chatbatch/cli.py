@@ -124,13 +124,17 @@ def cmd_nightly(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.history import RunHistory
     from chatbatch.nightly import Nightly
 
     if args.end < args.start:
         print("chatbatch: --end must not be before --start", file=sys.stderr)
         return EXIT_USAGE
     options = _nightly_options(args, "backfill")
-    options.run_date = max(args.end, options.run_date) if args.date is None else args.date
+    # A backfill reprocesses; it loads no exports beyond what the nightly has reached.
+    last_ok = RunHistory(paths.home).last(("ok",))
+    cutoff = date.fromisoformat(last_ok["run_date"]) if last_ok else args.end
+    options.run_date = args.date or cutoff
     options.backfill_start, options.backfill_end = args.start, args.end
     return Nightly(paths, options).run()
 
@@ -194,7 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     back = sub.add_parser("backfill", help="reprocess a window of conversation days idempotently")
     back.add_argument("--start", type=_date, required=True)
     back.add_argument("--end", type=_date, required=True)
-    back.add_argument("--date", type=_date, help="load exports up to this date (default: --end)")
+    back.add_argument(
+        "--date",
+        type=_date,
+        help="also load exports up to this date (default: the last successful batch's date)",
+    )
     _batch_options(back)
     back.set_defaults(func=cmd_backfill)
 

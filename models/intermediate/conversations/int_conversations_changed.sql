@@ -101,6 +101,7 @@ final as (
         -- ids
         changed.conversation_id,
         changed.batch_id,
+        conversations.user_id,
 
         -- dates
         {{ utc_date('conversations.started_at') }} as conversation_date
