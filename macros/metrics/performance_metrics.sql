@@ -89,3 +89,12 @@
         cast({{ column }} as double) as {{ column }}{% if not loop.last %},{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The latency columns of a performance report, over fct_turns rows: answered turns
+    and the exact (interpolated) p50 / p95 / p99 of the response latency. -#}
+{% macro latency_percentiles(column='response_latency_ms') -%}
+        count(*) as answered_turns,
+        {{ chatbot_analytics.percentile_cont(column, 0.5) }} as latency_p50_ms,
+        {{ chatbot_analytics.percentile_cont(column, 0.95) }} as latency_p95_ms,
+        {{ chatbot_analytics.percentile_cont(column, 0.99) }} as latency_p99_ms
+{%- endmacro %}

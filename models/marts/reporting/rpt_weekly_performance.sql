@@ -45,10 +45,7 @@ latency_percentiles as (
         channel,
         bot_id,
         coalesce(bot_version, 'unknown') as bot_version,
-        count(*) as answered_turns,
-        {{ percentile_cont('response_latency_ms', 0.5) }} as latency_p50_ms,
-        {{ percentile_cont('response_latency_ms', 0.95) }} as latency_p95_ms,
-        {{ percentile_cont('response_latency_ms', 0.99) }} as latency_p99_ms
+        {{ latency_percentiles() }}
 
     from turns
     where response_latency_ms is not null
