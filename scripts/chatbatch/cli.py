@@ -58,6 +58,12 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
         default=0.05,
         help="fail with exit 4 when the quarantined share of new lines exceeds this",
     )
+    parser.add_argument(
+        "--min-quarantined",
+        type=_non_negative,
+        default=10,
+        help="the error rate fails a batch only when more lines than this were quarantined",
+    )
     parser.add_argument("--lookback-days", type=_non_negative, default=3)
     parser.add_argument("--retries", type=_positive, default=3, help="attempts for transient faults")
 
@@ -111,6 +117,7 @@ def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
         dry_run=getattr(args, "dry_run", False),
         min_new_records=getattr(args, "min_new_records", 0),
         max_error_rate=args.max_error_rate,
+        min_quarantined=args.min_quarantined,
         lookback_days=args.lookback_days,
         retries=args.retries,
         say=_say,

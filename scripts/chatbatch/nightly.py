@@ -59,6 +59,14 @@ create table if not exists chatbatch.gate (gated_through_batch integer not null)
 """
 
 
+def breaches_quality(lines: int, quarantined: int, max_rate: float, min_quarantined: int) -> bool:
+    """A batch fails the gate when its quarantined share exceeds ``max_rate`` and it
+    quarantined more than ``min_quarantined`` lines: on a handful of lines (a late
+    spill file) a single bad line says nothing about the export, so it is quarantined
+    and reported but does not fail the night."""
+    return lines > 0 and quarantined > min_quarantined and quarantined / lines > max_rate
+
+
 class QualityBreach(Exception):
     """The batch's quarantine rate is above the allowed maximum."""
 
@@ -79,6 +87,7 @@ class NightlyOptions:
     dry_run: bool = False
     min_new_records: int = 0
     max_error_rate: float = 0.05
+    min_quarantined: int = 10
     lookback_days: int = 3
     retries: int = 3
     backfill_start: date | None = None
@@ -236,12 +245,13 @@ class Nightly:
             lines = sum(int(c[0]) for c in counts if c)
             quarantined = sum(int(c[1]) for c in counts if c)
             record.quarantine_rate = round(quarantined / lines, 6) if lines else 0.0
-            if lines and record.quarantine_rate > self.options.max_error_rate:
+            options = self.options
+            if breaches_quality(lines, quarantined, options.max_error_rate, options.min_quarantined):
                 self._rollback(con, gated)
                 raise QualityBreach(
                     f"quarantine rate {record.quarantine_rate:.2%} of {lines:,} new lines "
                     f"exceeds --max-error-rate {self.options.max_error_rate:.2%}; the batch "
-                    f"was rolled back and nothing was published (files: {pending['dates']})"
+                    f"was rolled back and nothing was published (export dates: {', '.join(pending['dates'])})"
                 )
             con.execute("begin transaction")
             con.execute("delete from chatbatch.gate")

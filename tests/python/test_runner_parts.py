@@ -15,6 +15,7 @@ import pytest
 from chatbatch.alert import build_alert
 from chatbatch.history import BatchRecord, RunHistory
 from chatbatch.lock import BatchLock
+from chatbatch.nightly import breaches_quality
 from chatbatch.retry import with_retries
 
 
@@ -81,3 +82,17 @@ def test_alert_is_slack_compatible() -> None:
     body = json.loads(json.dumps(alert))
     assert body["text"].startswith("[chatbatch error] batch 7 failed")
     assert "boom" in body["text"] and body["details"]["exit_code"] == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "quarantined", "breached"),
+    [
+        (16, 1, False),  # one bad line in a small spill batch is not a bad export
+        (50, 50, True),  # a small batch of garbage is
+        (10_000, 400, False),  # 4 % <= 5 %
+        (10_000, 600, True),  # 6 % > 5 %
+        (0, 0, False),
+    ],
+)
+def test_quality_gate_needs_a_rate_and_a_count(lines: int, quarantined: int, breached: bool) -> None:
+    assert breaches_quality(lines, quarantined, max_rate=0.05, min_quarantined=10) is breached
