@@ -51,6 +51,7 @@ create table if not exists chatbatch.landing_files (
     first_seen_at timestamp not null,
     ingested_at timestamp not null
 );
+alter table chatbatch.landing_files add column if not exists mtime_ns bigint;
 """
 
 RAW_DDL = """
@@ -220,9 +221,11 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 1
 
 
-def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
-    rows = con.execute("select file_path, size_bytes, sha256 from chatbatch.landing_files").fetchall()
-    return {path: (size, sha) for path, size, sha in rows}
+def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, int | None]]:
+    rows = con.execute(
+        "select file_path, size_bytes, sha256, mtime_ns from chatbatch.landing_files"
+    ).fetchall()
+    return {path: (size, sha, mtime_ns) for path, size, sha, mtime_ns in rows}
 
 
 def _sha256(path: Path) -> str:
@@ -249,8 +252,12 @@ def pending_files(
         if seen is None:
             new.append(landing_file)
             continue
-        size, sha = seen
-        if landing_file.absolute_path.stat().st_size != size or _sha256(landing_file.absolute_path) != sha:
+        size, sha, mtime_ns = seen
+        stat = landing_file.absolute_path.stat()
+        # Unchanged size and mtime: trust the manifest, so a night reads only new files.
+        # Anything else is re-hashed; only a different hash is a change.
+        unchanged = stat.st_size == size and stat.st_mtime_ns == mtime_ns
+        if not unchanged and (stat.st_size != size or _sha256(landing_file.absolute_path) != sha):
             raise ContentChangedError(
                 f"{landing_file.absolute_path}: content changed since it was loaded "
                 f"(sha256 was {sha[:12]}…). Landing files are immutable; write corrected "
@@ -262,6 +269,7 @@ def pending_files(
 
 def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_id: int) -> FileLines:
     """Load one file's lines and its manifest row in one transaction."""
+    mtime_ns = landing_file.absolute_path.stat().st_mtime_ns  # before reading: a later write shows
     content = read_lines(landing_file.absolute_path)
     table = pa.table(
         {
@@ -283,8 +291,11 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
         )
         con.execute(
             """
-            insert into chatbatch.landing_files values
-                (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp)
+            insert into chatbatch.landing_files (
+                file_path, entity, export_date, size_bytes, sha256, lines_read,
+                file_error, batch_id, first_seen_at, ingested_at, mtime_ns
+            )
+            values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?)
             """,
             [
                 landing_file.relative_path,
@@ -295,6 +306,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
                 len(content.lines),
                 content.file_error,
                 batch_id,
+                mtime_ns,
             ],
         )
         con.execute("commit")
