@@ -52,6 +52,7 @@ class BatchRecord:
     error: str | None = None
     failed_step: str | None = None
     alerts: list[str] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from chatbatch import alert, history, ingest, publish
+from chatbatch import alert, history, ingest, publish, workloads
 from chatbatch.build import DbtOutcome, dbt_args, run_dbt
 from chatbatch.faults import checkpoint
 from chatbatch.lock import BatchLock, LockHeld
@@ -445,9 +445,11 @@ class Nightly:
     ) -> int:
         options = self.options
         self._timed(record, "audit", lambda: self.audit(record, pending))
+        self._run_workloads(record, "before_publish")
         record.status = "ok"
         record.published = True
         self._timed(record, "publish", lambda: self._publish(record))
+        self._run_workloads(record, "after_publish")
         if record.missing_dates:
             self._alert(
                 record,
@@ -464,6 +466,27 @@ class Nightly:
                 {},
             )
         return self._finish(record, "ok", EXIT_OK, None, None)
+
+    def _run_workloads(self, record: history.BatchRecord, phase: workloads.Phase) -> None:
+        """Exports before publishing (a failure fails the batch), pages after it (a
+        failure warns: the night's marts are already published)."""
+        for workload in workloads.of_phase(phase):
+            ctx = workloads.WorkloadContext(
+                paths=self.paths,
+                batch_id=record.batch_id,
+                run_date=self.options.run_date,
+                say=self.say,
+                record=record.to_dict(),
+            )
+            try:
+                outputs = self._timed(record, workload.name, lambda w=workload, c=ctx: w.run(c))
+                record.outputs[workload.name] = outputs
+            except Exception as exc:
+                if phase == "before_publish":
+                    raise BatchFailed(workload.name, f"{type(exc).__name__}: {exc}") from exc
+                traceback.print_exc()
+                title = f"{workload.name} failed after publishing"
+                self._alert(record, "warning", title, {"error": str(exc)})
 
     def _publish(self, record: history.BatchRecord) -> None:
         runs = [r for r in self.history.records() if r["batch_id"] != record.batch_id]
