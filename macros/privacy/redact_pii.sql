@@ -1,0 +1,51 @@
+{#
+    PII redaction and stable splitting for the ML and archive models.
+
+    The detection rules live once, in Python (scripts/chatbatch/redact.py): Luhn and
+    IBAN mod-97 checks do not fit in a portable regex. Every engine calls the same
+    function, registered on its connections under the name `redact_pii`: on DuckDB by
+    the dbt-duckdb plugin `chatbatch.dbt_plugin` (profiles.yml), on Spark by
+    `spark.udf.register('redact_pii', chatbatch.redact.redact)`.
+#}
+
+{#- `column` with emails, phones, card numbers, IBANs and IP addresses replaced by
+    typed placeholders ([EMAIL], [PHONE], [CARD], [IBAN], [IPV4], [IPV6]). -#}
+{% macro redact_pii(column) -%}
+    {{ return(adapter.dispatch('redact_pii', 'chatbot_analytics')(column)) }}
+{%- endmacro %}
+
+{% macro default__redact_pii(column) -%}
+    redact_pii({{ column }})
+{%- endmacro %}
+
+{% macro duckdb__redact_pii(column) -%}
+    redact_pii(cast({{ column }} as varchar))
+{%- endmacro %}
+
+{#- A bucket in [0, buckets) from the md5 of `column`: the same on every engine and
+    every run, so a key always lands in the same split. -#}
+{% macro stable_bucket(column, buckets) -%}
+    {{ return(adapter.dispatch('stable_bucket', 'chatbot_analytics')(column, buckets)) }}
+{%- endmacro %}
+
+{% macro default__stable_bucket(column, buckets) -%}
+    (cast(conv(substr(md5({{ column }}), 1, 8), 16, 10) as bigint) % {{ buckets }})
+{%- endmacro %}
+
+{% macro duckdb__stable_bucket(column, buckets) -%}
+    (cast(('0x' || substr(md5({{ column }}), 1, 8)) as bigint) % {{ buckets }})
+{%- endmacro %}
+
+{#- The ML split of a row: 'train', 'valid' or 'test' by the stable bucket of its
+    conversation (vars ml_train_percent, ml_valid_percent), so no conversation
+    straddles splits. -#}
+{% macro ml_split(conversation_id) -%}
+    case
+        when {{ chatbot_analytics.stable_bucket(conversation_id, 100) }} < {{ var('ml_train_percent') }}
+            then 'train'
+        when {{ chatbot_analytics.stable_bucket(conversation_id, 100) }}
+            < {{ var('ml_train_percent') }} + {{ var('ml_valid_percent') }}
+            then 'valid'
+        else 'test'
+    end
+{%- endmacro %}
