@@ -477,6 +477,7 @@ class Nightly:
                 run_date=self.options.run_date,
                 say=self.say,
                 record=record.to_dict(),
+                full_refresh=self.options.full_refresh or self.options.backfill_start is not None,
             )
             try:
                 outputs = self._timed(record, workload.name, lambda w=workload, c=ctx: w.run(c))

@@ -35,6 +35,7 @@ class WorkloadContext:
     run_date: date
     say: Callable[[str], None]
     record: dict[str, Any]  # the batch record so far (read-only by convention)
+    full_refresh: bool = False  # models were rebuilt (full refresh or backfill): recheck everything
 
 
 class Workload(Protocol):
@@ -46,7 +47,12 @@ class Workload(Protocol):
 
 def registered() -> list[Workload]:
     """The workloads in the order they run (within a phase)."""
+    from chatbatch.exports.archive import ArchiveExport
+    from chatbatch.exports.ml import MlDatasetsExport
+
     workloads: list[Workload] = []
+    workloads.append(MlDatasetsExport())
+    workloads.append(ArchiveExport())
     return workloads
 
 

@@ -1,0 +1,1 @@
+"""Nightly exports of the working warehouse to Parquet (ML datasets, the archive)."""
