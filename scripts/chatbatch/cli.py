@@ -164,6 +164,32 @@ def cmd_summary(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
+def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.lock import BatchLock, LockHeld
+    from chatbatch.nightly import EXIT_LOCKED
+    from chatbatch.purge import delete, plan
+
+    try:
+        lock = BatchLock(paths.home / "chatbatch.lock", command="purge").acquire()
+    except LockHeld as exc:
+        print(f"chatbatch: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    try:
+        verdicts = plan(paths, args.older_than, datetime.now(UTC).date(), args.entity)
+        for v in verdicts:
+            _say(f"  {'purge ' if v.verified else 'REFUSE'} {v.path}: {v.reason}")
+        deleted = 0 if args.dry_run else delete(paths, verdicts)
+    finally:
+        lock.release()
+    refused = sum(not v.verified for v in verdicts)
+    verb = "would delete" if args.dry_run else "deleted"
+    _say(
+        f"purge: {verb} {sum(v.verified for v in verdicts)} file(s), refused {refused}"
+        + ("" if args.dry_run else f" ({deleted} deleted)")
+    )
+    return EXIT_FAILED if refused else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatbatch",
@@ -221,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     summ = sub.add_parser("summary", help="rows per layer and quarantine by reason")
     summ.set_defaults(func=cmd_summary)
+
+    purge = sub.add_parser(
+        "purge", help="delete landing files older than N days whose records are verified archived"
+    )
+    purge.add_argument("--older-than", type=_non_negative, required=True, metavar="DAYS")
+    purge.add_argument("--entity", action="append", help="only this entity (repeatable)")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 
