@@ -11,7 +11,8 @@ placeholders:
              accepted only when the ISO 13616 mod-97 checksum holds
 ``[CARD]``   13-19 digits (first 1-9), optionally grouped by spaces or dashes, accepted only
              when the Luhn checksum holds
-``[IPV6]``   colon-hex candidates accepted only if ``ipaddress`` parses them
+``[IPV6]``   colon-hex candidates that ``ipaddress`` parses, or 6-8 groups led by a
+             4-digit one (an address with a group missing, as people paste them)
 ``[IPV4]``   dotted quads with every octet 0-255
 ``[PHONE]``  international (``+CC`` or ``00CC``) with 8-15 digits, or national
              numbers with a trunk ``0`` or an ``(area)`` code and 9-12 digits
@@ -75,13 +76,18 @@ def _is_card(match: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
+_IPV6_LIKE = re.compile(r"[0-9A-Fa-f]{4}(?::[0-9A-Fa-f]{1,4}){5,7}")
+
+
 def _is_ipv6(match: str) -> bool:
     if match.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", match):
         return False
     try:
         ipaddress.IPv6Address(match)
     except ValueError:
-        return False
+        # a mistyped address (a group missing, no "::") that still names a host: 6-8
+        # groups led by a full one (2a02:…); MAC addresses (2-digit groups) are not
+        return _IPV6_LIKE.fullmatch(match) is not None
     return True
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -19,9 +19,13 @@ import duckdb
 import pytest
 
 from chatbatch.cli import main
-from chatbatch.generate import generate
+from chatbatch.exports.archive import ArchiveExport
+from chatbatch.exports.files import sha256_of
+from chatbatch.exports.ml import MlDatasetsExport
+from chatbatch.generate import generate, planted_pii
 from chatbatch.lock import BatchLock
 from chatbatch.paths import PROJECT_DIR, Paths
+from chatbatch.workloads import WorkloadContext
 from tests.python.marts import fingerprint
 
 START = date(2026, 11, 1)
@@ -271,3 +275,95 @@ def test_analyst_reads_while_a_build_runs(reference: dict, tmp_path: Path) -> No
     assert process.returncode == 0, err[-2000:]
     assert reads_during_build > 10
     analyst.close()
+
+
+# --- ML datasets, redacted archive and purge (they reuse the reference nights) --------
+
+
+def _export_snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every exported file: the sha256 of its bytes and its mtime (a rewrite changes it)."""
+    return {
+        str(p.relative_to(folder)): (sha256_of(p), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _latest_ml_files(home: Path, dataset: str) -> dict[str, dict]:
+    latest = sorted((home / "exports" / "ml" / dataset).glob("v=*"))[-1]
+    return json.loads((latest / "manifest.json").read_text())["files"]
+
+
+def test_exports_have_manifests_and_match_a_full_refresh(reference: dict) -> None:
+    nightly, full = reference["home"] / "exports", reference["home"].parent / "full" / "exports"
+    archive = json.loads((nightly / "archive" / "manifest.json").read_text())
+    assert archive["months"]["2026-11"]["rows"] > 0
+    assert archive == json.loads((full / "archive" / "manifest.json").read_text())
+    for dataset in ("ml_intent_examples", "ml_response_preferences"):
+        versions = sorted((nightly / "ml" / dataset).glob("v=*"))
+        manifest = json.loads((versions[-1] / "manifest.json").read_text())
+        assert set(manifest["files"]) == {"train.parquet", "valid.parquet", "test.parquet"}
+        assert manifest["rows"] == sum(f["rows"] for f in manifest["files"].values()) > 0
+        assert manifest["source_window"]["conversation_date_max"] <= LAST.isoformat()
+        assert manifest["label_distribution"]["train"]
+        # one version per night whose content changed, each kept as written
+        assert len(versions) > 1
+        assert _latest_ml_files(reference["home"], dataset) == _latest_ml_files(full.parent, dataset)
+
+
+def test_no_planted_pii_in_any_exported_text(reference: dict) -> None:
+    pool = [value for values in planted_pii(5).values() for value in values]
+    files = sorted((reference["home"] / "exports").rglob("*.parquet"))
+    con = duckdb.connect()
+    texts: list[str] = []
+    for path in files:
+        relation = con.read_parquet(str(path))
+        for name, kind in zip(relation.columns, relation.dtypes, strict=True):
+            if str(kind) == "VARCHAR":
+                rows = con.execute(f'select "{name}" from read_parquet(?)', [str(path)]).fetchall()
+                texts += [value for (value,) in rows if value]
+    blob = "\n".join(texts)
+    leaked = [value for value in pool if value in blob]
+    tags = {tag: blob.count(tag) for tag in ("[EMAIL]", "[PHONE]", "[CARD]", "[IBAN]", "[IPV4]", "[IPV6]")}
+    print(f"\nscanned {len(files)} Parquet files, {len(texts):,} text values: {len(leaked)} leaks; {tags}")
+    assert not leaked
+    assert all(tags.values()), tags  # every kind was planted, and redacted
+
+
+def test_exports_rerun_rewrites_nothing(reference: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(reference["home"], home)
+    before = _export_snapshot(home / "exports")
+    # recomputed from scratch, as after a full refresh or backfill: the same bytes
+    ctx = WorkloadContext(Paths(home=home), 999, LAST, lambda _: None, {}, full_refresh=True)
+    ml = MlDatasetsExport().run(ctx)
+    archive = ArchiveExport().run(ctx)
+    assert not any(result["written"] for result in ml.values())
+    assert archive["months_written"] == [] and not archive["manifest_changed"]
+    assert _export_snapshot(home / "exports") == before
+
+
+def test_purge_deletes_only_archived_files_and_says_why(reference: dict, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(reference["home"], home)
+    days = str((datetime.now(UTC).date() - LAST).days - 1)  # every export up to LAST
+    month = home / "exports" / "archive" / "month=2026-11" / "transcripts.parquet"
+    original = month.read_bytes()
+    month.write_bytes(original + b"x")  # the archive no longer matches its manifest
+    result = _run_cli(home, "purge", "--older-than", days)
+    assert result.returncode == 1 and "does not match the sha256 of its manifest" in result.stdout
+    month.write_bytes(original)
+
+    landing = sorted(str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*.jsonl*"))
+    result = _run_cli(home, "purge", "--older-than", days)
+    assert result.returncode == 1, result.stderr  # some files refused ...
+    refused = [line for line in result.stdout.splitlines() if "REFUSE" in line]
+    assert any("events records are not archived" in line for line in refused)
+    assert any("quarantined line(s) are kept only in this file" in line for line in refused)
+    purged = [json.loads(line) for line in (home / "state" / "purged.jsonl").read_text().splitlines()]
+    assert purged and all(p["verified"] and p["entity"] in ("messages", "conversations") for p in purged)
+    left = sorted(str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*.jsonl*"))
+    assert sorted(set(landing) - set(left)) == sorted(p["path"] for p in purged)  # ... the rest deleted
+    # the next night neither misses nor reloads the purged files
+    result = _run_cli(home, "nightly", "--date", LAST.isoformat())
+    assert result.returncode == 0 and "skipped (no new data)" in result.stdout, result.stdout
