@@ -14,14 +14,20 @@ messages as (
 
 ),
 
+changed_messages as (
+
+    select * from {{ ref('int_messages_redacted') }}
+    {{ changed_conversations_only() }}
+
+),
+
 rejected as (
 
-    select * from messages
+    select * from changed_messages
     where
         message_role = 'assistant'
         and thumbs_value = -1
         and context_message_id is not null
-        {{ changed_conversations_only(keyword='and') }}
 
 ),
 
@@ -51,7 +57,7 @@ candidates as (
         on
             rejected.bot_id = chosen_pool.bot_id
             and rejected.context_intent_name = chosen_pool.context_intent_name
-            and chosen_pool.sent_at < rejected.sent_at
+            and rejected.sent_at > chosen_pool.sent_at
 
 ),
 
