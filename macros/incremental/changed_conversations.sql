@@ -86,3 +86,13 @@
     {%- endfor -%}
     {{ return(["cast('" ~ start ~ "' as date)", "cast('" ~ end ~ "' as date)"]) }}
 {%- endmacro %}
+
+{#- A pre-hook for per-conversation models whose conversations can lose all their rows
+    (e.g. a thumbs rating withdrawn): delete the rows of the conversations this run
+    recomputes, so delete+insert leaves nothing stale. The run's own watermark may drop
+    with them; it then recomputes a superset, which is harmless. -#}
+{% macro delete_changed_conversations() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} {{ chatbot_analytics.changed_conversations_only() }}
+    {%- endif -%}
+{%- endmacro %}

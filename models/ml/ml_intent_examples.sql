@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ delete_changed_conversations() }}") }}
+
 with
 
 messages as (

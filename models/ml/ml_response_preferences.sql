@@ -1,10 +1,15 @@
 {#-
     Preference pairs from thumbs feedback: every assistant answer rated thumbs-down
     (rejected) is paired with the latest thumbs-up answer of the same bot to a user
-    message of the same intent, sent before it (chosen). The pool of chosen answers is
-    read whole (a filtered scan); only changed conversations' rejected answers are
-    recomputed.
+    message of the same intent, sent before it (chosen); null when there is none yet
+    (the export keeps only pairs). An incremental run recomputes the changed
+    conversations, plus those whose pairing a changed thumbs-up answer can alter: the
+    rejected answers after it in its (bot, intent) group, and the rows that chose an
+    answer of a changed conversation. The pre-hook first deletes the changed
+    conversations' rows, so a rating withdrawn leaves nothing stale.
 -#}
+
+{{ config(pre_hook="{{ delete_changed_conversations() }}") }}
 
 with
 
@@ -21,13 +26,61 @@ changed_messages as (
 
 ),
 
-rejected as (
+changed_chosen_groups as (
 
-    select * from changed_messages
+    select
+        bot_id,
+        context_intent_name,
+        min(sent_at) as first_sent_at
+
+    from changed_messages
     where
         message_role = 'assistant'
-        and thumbs_value = -1
-        and context_message_id is not null
+        and thumbs_value = 1
+        and context_intent_name is not null
+    group by 1, 2
+
+),
+
+recomputed_conversations as (
+
+    select conversation_id from changed_messages
+
+    union
+
+    select messages.conversation_id
+    from messages
+    inner join changed_chosen_groups
+        on
+            messages.bot_id = changed_chosen_groups.bot_id
+            and messages.context_intent_name = changed_chosen_groups.context_intent_name
+            and messages.sent_at > changed_chosen_groups.first_sent_at
+    where
+        messages.message_role = 'assistant'
+        and messages.thumbs_value = -1
+
+    {% if is_incremental() %}
+        union
+
+        select previous.conversation_id
+        from {{ this }} as previous
+        where previous.chosen_conversation_id in (
+            select changed_messages.conversation_id from changed_messages
+        )
+    {% endif %}
+
+),
+
+rejected as (
+
+    select messages.*
+    from messages
+    inner join recomputed_conversations
+        on messages.conversation_id = recomputed_conversations.conversation_id
+    where
+        messages.message_role = 'assistant'
+        and messages.thumbs_value = -1
+        and messages.context_message_id is not null
 
 ),
 
@@ -46,6 +99,7 @@ candidates as (
     select
         rejected.message_id as rejected_message_id,
         chosen_pool.message_id as chosen_message_id,
+        chosen_pool.conversation_id as chosen_conversation_id,
         chosen_pool.message_text_redacted as chosen_text,
         row_number() over (
             partition by rejected.message_id
@@ -69,6 +123,7 @@ final as (
         rejected.bot_id,
         rejected.context_message_id,
         candidates.chosen_message_id,
+        candidates.chosen_conversation_id,
         rejected.message_id as rejected_message_id,
         rejected.context_intent_name as intent_name,
         rejected.context_text_redacted as context_text,
@@ -82,7 +137,7 @@ final as (
         {{ processed_batch_id() }} as _processed_batch_id
 
     from rejected
-    inner join candidates
+    left join candidates
         on
             rejected.message_id = candidates.rejected_message_id
             and candidates.candidate_rank = 1

@@ -298,7 +298,7 @@ def test_exports_have_manifests_and_match_a_full_refresh(reference: dict) -> Non
     nightly, full = reference["home"] / "exports", reference["home"].parent / "full" / "exports"
     archive = json.loads((nightly / "archive" / "manifest.json").read_text())
     assert archive["months"]["2026-11"]["rows"] > 0
-    assert archive == json.loads((full / "archive" / "manifest.json").read_text())
+    assert archive["months"] == json.loads((full / "archive" / "manifest.json").read_text())["months"]
     for dataset in ("ml_intent_examples", "ml_response_preferences"):
         versions = sorted((nightly / "ml" / dataset).glob("v=*"))
         manifest = json.loads((versions[-1] / "manifest.json").read_text())

@@ -35,11 +35,18 @@ class Dataset:
     relation: str
     key: str
     label: str
+    where: str = "true"  # rows of the model that belong in the dataset
 
 
 DATASETS = (
     Dataset("ml_intent_examples", "ml.ml_intent_examples", "example_id", "intent_name"),
-    Dataset("ml_response_preferences", "ml.ml_response_preferences", "preference_id", "intent_name"),
+    Dataset(
+        "ml_response_preferences",
+        "ml.ml_response_preferences",
+        "preference_id",
+        "intent_name",
+        "chosen_message_id is not null",
+    ),
 )
 
 
@@ -56,7 +63,7 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 def _label_distribution(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, dict[str, int]]:
     rows = con.execute(
         f"select split, coalesce({dataset.label}, '(none)'), count(*) "
-        f"from {dataset.relation} group by all order by all"
+        f"from {dataset.relation} where {dataset.where} group by all order by all"
     ).fetchall()
     out: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
     for split, label, count in rows:
@@ -79,7 +86,8 @@ def export_dataset(
     files: dict[str, dict[str, Any]] = {}
     for split in SPLITS:
         target = staging / f"{split}.parquet"
-        rows = write_parquet(con, dataset.relation, [dataset.key], target, "split = ?", [split])
+        where = f"({dataset.where}) and split = ?"
+        rows = write_parquet(con, dataset.relation, [dataset.key], target, where, [split])
         files[target.name] = {"rows": rows, "sha256": sha256_of(target)}
     if latest and latest["files"] == files:
         shutil.rmtree(staging)
@@ -91,7 +99,7 @@ def export_dataset(
         shutil.rmtree(staging)
         raise RuntimeError(f"{final} exists with other content: published ML versions are immutable")
     window = con.execute(
-        f"select min(conversation_date), max(conversation_date) from {dataset.relation}"
+        f"select min(conversation_date), max(conversation_date) from {dataset.relation} where {dataset.where}"
     ).fetchone() or (None, None)
     manifest = {
         "dataset": dataset.name,
