@@ -164,6 +164,20 @@ def cmd_summary(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.history import RunHistory
+    from chatbatch.report import write_reports
+
+    if not paths.analytics.exists():
+        print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
+        return EXIT_FAILED
+    last_ok = RunHistory(paths.home).last(("ok",))
+    day = args.date or (date.fromisoformat(last_ok["run_date"]) if last_ok else date.today())
+    for path in write_reports(paths, day):
+        _say(f"report written: {path}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatbatch",
@@ -221,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     summ = sub.add_parser("summary", help="rows per layer and quarantine by reason")
     summ.set_defaults(func=cmd_summary)
+
+    rep = sub.add_parser("report", help="(re)write the HTML report of a night (and of its week on Mondays)")
+    rep.add_argument("--date", type=_date, help="the night (default: the last successful batch's run date)")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

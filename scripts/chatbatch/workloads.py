@@ -46,7 +46,10 @@ class Workload(Protocol):
 
 def registered() -> list[Workload]:
     """The workloads in the order they run (within a phase)."""
+    from chatbatch.report import ReportWorkload  # imported here: it imports this module
+
     workloads: list[Workload] = []
+    workloads.append(ReportWorkload())
     return workloads
 
 

@@ -1,0 +1,105 @@
+"""HTML rendering: one self-contained page (inline CSS and SVG, no external requests)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from chatbatch.report import charts
+from chatbatch.report.data import KPIS, ReportData
+
+
+def _change(kind: str, value: float | None, baseline: float | None, baseline_days: int) -> dict[str, Any]:
+    """The KPI's change against the comparison period, as text and a direction."""
+    if value is None or baseline is None:
+        return {"text": "n/a", "direction": "flat"}
+    if kind == "count":
+        baseline = baseline / baseline_days  # per-day average over the previous days
+    if kind == "rate":
+        delta = (value - baseline) * 100
+        text = f"{delta:+.1f} pp"
+    else:
+        if baseline == 0:
+            return {"text": "n/a", "direction": "flat"}
+        delta = (value - baseline) / abs(baseline) * 100
+        text = f"{delta:+.1f} %"
+    direction = "up" if delta > 0.05 else "down" if delta < -0.05 else "flat"
+    return {"text": text, "direction": direction, "baseline": baseline}
+
+
+def _tone(direction: str, better: str) -> str:
+    """good / bad / neutral: whether the change went the way one wants."""
+    if direction == "flat" or better == "neutral":
+        return "neutral"
+    return "good" if direction == better else "bad"
+
+
+def _format(kind: str, key: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if kind == "rate":
+        return f"{value:.1%}"
+    if key.endswith("_usd"):
+        return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if key.endswith("_ms"):
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def kpi_rows(data: ReportData) -> list[dict[str, Any]]:
+    rows = []
+    for key, label, kind, better in KPIS:
+        value = data.kpis.get(key)
+        baseline = data.baseline.get(key)
+        change = _change(kind, value, baseline, data.baseline_days)
+        shown_baseline = change.get("baseline", baseline)
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "value": _format(kind, key, value),
+                "baseline": _format(kind if kind != "count" else "value", key, shown_baseline),
+                "change": change["text"],
+                "direction": change["direction"],
+                "tone": _tone(change["direction"], better),
+            }
+        )
+    return rows
+
+
+def _environment() -> jinja2.Environment:
+    template = resources.files("chatbatch.report").joinpath("report.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.globals["template_source"] = template
+    return env
+
+
+def render(data: ReportData) -> str:
+    env = _environment()
+    template = env.from_string(env.globals["template_source"])
+    period = data.period
+    baseline = period.previous
+    return template.render(
+        period=period,
+        comparison=(
+            f"per-day average of {baseline.start.isoformat()} to {baseline.end.isoformat()}"
+            if period.kind == "daily"
+            else f"the week {baseline.label} ({baseline.start.isoformat()} to {baseline.end.isoformat()})"
+        ),
+        trend=f"{data.trend_start.isoformat()} to {period.end.isoformat()}",
+        has_data=data.has_data,
+        kpis=kpi_rows(data),
+        trend_charts=[_markup(chart(data)) for chart in charts.TREND_CHARTS],
+        health_charts=[_markup(chart(data)) for chart in charts.HEALTH_CHARTS],
+        batches=data.batches,
+        quarantine=data.quarantine,
+    )
+
+
+def _markup(chart: charts.Chart) -> dict[str, Any]:
+    return {"key": chart.key, "title": chart.title, "svg": Markup(chart.svg)}  # our own SVG, from matplotlib
