@@ -125,3 +125,28 @@ def test_report_renders_in_headless_chromium(published_home: Paths, tmp_path: Pa
     taken = _chromium(["--window-size=1400,2600", f"--screenshot={shot}", url], tmp_path)
     assert taken.returncode == 0, taken.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+
+
+def test_periods_and_kpi_changes() -> None:
+    """Pure logic, no warehouse: which reports a night writes, and how a change is shown."""
+    from datetime import date
+
+    from chatbatch.report.periods import periods_for
+    from chatbatch.report.render import _change
+
+    sunday, monday = date(2026, 11, 8), date(2026, 11, 9)
+    assert [p.filename for p in periods_for(sunday)] == ["2026-11-08.html"]
+    daily, weekly = periods_for(monday)
+    assert (weekly.start, weekly.end, weekly.filename) == (date(2026, 11, 2), sunday, WEEKLY)
+    assert (daily.previous.start, daily.previous.end) == (date(2026, 11, 2), sunday)
+    assert weekly.previous.label == "2026-W44"
+    # the year's last ISO week (2026 has 53) is reported on the first Monday of 2027
+    assert periods_for(date(2027, 1, 4))[1].filename == "weekly-2026-W53.html"
+
+    # counts per day: 44 today against 252 over the previous 7 days (36 a day) is +22.2 %
+    assert _change("count", 44, 252, 1 / 7) == {"text": "+22.2 %", "direction": "up", "baseline": 36.0}
+    # a week's total against the previous week's total
+    assert _change("count", 252, 252, 7 / 7)["text"] == "+0.0 %"
+    # rates in percentage points; missing or zero baselines give n/a, never a division error
+    assert _change("rate", 0.5, 0.6, 1 / 7)["text"] == "-10.0 pp"
+    assert _change("value", 3.0, None, 1)["text"] == _change("value", 3.0, 0.0, 1)["text"] == "n/a"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import jinja2
@@ -12,12 +11,13 @@ from chatbatch.report import charts
 from chatbatch.report.data import KPIS, ReportData
 
 
-def _change(kind: str, value: float | None, baseline: float | None, baseline_days: int) -> dict[str, Any]:
-    """The KPI's change against the comparison period, as text and a direction."""
+def _change(kind: str, value: float | None, baseline: float | None, scale: float) -> dict[str, Any]:
+    """The KPI's change against the comparison period, as text and a direction. Counts
+    are compared per day: `scale` is the period's days / the comparison's days."""
     if value is None or baseline is None:
         return {"text": "n/a", "direction": "flat"}
     if kind == "count":
-        baseline = baseline / baseline_days  # per-day average over the previous days
+        baseline = baseline * scale
     if kind == "rate":
         delta = (value - baseline) * 100
         text = f"{delta:+.1f} pp"
@@ -56,7 +56,7 @@ def kpi_rows(data: ReportData) -> list[dict[str, Any]]:
     for key, label, kind, better in KPIS:
         value = data.kpis.get(key)
         baseline = data.baseline.get(key)
-        change = _change(kind, value, baseline, data.baseline_days)
+        change = _change(kind, value, baseline, data.period.days / data.baseline_days)
         shown_baseline = change.get("baseline", baseline)
         rows.append(
             {
@@ -72,16 +72,18 @@ def kpi_rows(data: ReportData) -> list[dict[str, Any]]:
     return rows
 
 
-def _environment() -> jinja2.Environment:
-    template = resources.files("chatbatch.report").joinpath("report.html.j2").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    env.globals["template_source"] = template
-    return env
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("chatbatch", "report"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return env.get_template("report.html.j2")
 
 
 def render(data: ReportData) -> str:
-    env = _environment()
-    template = env.from_string(env.globals["template_source"])
+    template = _template()
     period = data.period
     baseline = period.previous
     return template.render(
