@@ -39,6 +39,7 @@ OUTCOME_COLOURS = {
     "abandoned": "#bf8700",
     "unengaged": "#8c959f",
 }
+PIPELINE_ORDER = ("accumulate", "build_base", "gate", "build", "audit", "publish")
 _BEFORE_SVG = re.compile(r"\A.*?(?=<svg)", re.DOTALL)
 
 
@@ -102,7 +103,7 @@ def outcomes(data: ReportData) -> Chart:
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         _day_axis(ax, days)
         ax.set_ylabel("conversations")
-        ax.legend(loc="upper left", fontsize=7, ncol=3)
+        fig.legend(loc="outside lower center", fontsize=7, ncol=5)
         return Chart("outcomes", "Outcomes", _svg(fig))
 
 
@@ -169,7 +170,7 @@ def cost_by_model(data: ReportData) -> Chart:
         if models:
             _day_axis(ax, days)
             ax.set_ylabel("cost (USD)")
-            ax.legend(loc="upper left", fontsize=7)
+            fig.legend(loc="outside lower center", fontsize=7, ncol=4)
         return Chart("cost", "Cost by model", _svg(fig))
 
 
@@ -223,7 +224,8 @@ def step_durations(data: ReportData) -> Chart:
         if not totals:
             _no_data(ax)
         else:
-            steps = list(totals)
+            order = {step: i for i, step in enumerate(PIPELINE_ORDER)}
+            steps = sorted(totals, key=lambda step: (order.get(step, len(order)), step))
             ax.barh(steps[::-1], [totals[s] for s in steps][::-1], color="#57606a")
             ax.set_xlabel("seconds")
         return Chart("steps", "Batch steps (duration)", _svg(fig))

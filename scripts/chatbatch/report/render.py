@@ -51,6 +51,13 @@ def _format(kind: str, key: str, value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def _format_baseline(kind: str, key: str, value: float | None) -> str:
+    """A count's baseline is a per-day average: one decimal, unless it is money."""
+    if kind == "count" and value is not None and not key.endswith("_usd"):
+        return f"{value:,.1f}"
+    return _format(kind, key, value)
+
+
 def kpi_rows(data: ReportData) -> list[dict[str, Any]]:
     rows = []
     for key, label, kind, better in KPIS:
@@ -63,7 +70,7 @@ def kpi_rows(data: ReportData) -> list[dict[str, Any]]:
                 "key": key,
                 "label": label,
                 "value": _format(kind, key, value),
-                "baseline": _format(kind if kind != "count" else "value", key, shown_baseline),
+                "baseline": _format_baseline(kind, key, shown_baseline),
                 "change": change["text"],
                 "direction": change["direction"],
                 "tone": _tone(change["direction"], better),
@@ -89,7 +96,7 @@ def render(data: ReportData) -> str:
     return template.render(
         period=period,
         comparison=(
-            f"per-day average of {baseline.start.isoformat()} to {baseline.end.isoformat()}"
+            f"the per-day average of {baseline.start.isoformat()} to {baseline.end.isoformat()}"
             if period.kind == "daily"
             else f"the week {baseline.label} ({baseline.start.isoformat()} to {baseline.end.isoformat()})"
         ),
