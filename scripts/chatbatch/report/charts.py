@@ -88,7 +88,7 @@ def volume(data: ReportData) -> Chart:
         ax.plot(x, [r["engaged"] for r in data.daily], color="#0a3069", marker="o", ms=3, label="engaged")
         _day_axis(ax, days)
         ax.set_ylabel("conversations per day")
-        ax.legend(loc="upper left")
+        fig.legend(loc="outside lower center", ncol=2)
         return Chart("volume", "Volume", _svg(fig))
 
 
@@ -116,7 +116,7 @@ def latency(data: ReportData) -> Chart:
         _day_axis(ax, days)
         ax.set_ylabel("response latency (ms)")
         ax.set_ylim(bottom=0)
-        ax.legend(loc="upper left")
+        fig.legend(loc="outside lower center", ncol=2)
         return Chart("latency", "Latency p50 / p95", _svg(fig))
 
 
