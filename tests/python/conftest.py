@@ -55,6 +55,15 @@ def query() -> Iterator:
     yield run
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_nightly_report() -> Iterator[None]:
+    """The nightly HTML report costs a few seconds a night; only the tests about it
+    (which build `published_home`) write it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHATBATCH_REPORT", "off")
+        yield
+
+
 # A Monday: its night writes the daily report and the weekly one of the ISO week before.
 PUBLISHED_LAST_NIGHT = "2026-11-09"
 
@@ -70,6 +79,7 @@ def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     home = tmp_path_factory.mktemp("published") / "home"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CHATBATCH_HOME", str(home))
+        patch.setenv("CHATBATCH_REPORT", "on")
         paths = Paths.from_env()
         paths.export()
         generate(

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from chatbatch.paths import Paths
-from chatbatch.report import data, render
 from chatbatch.report.periods import Period, daily, periods_for, previous_iso_week
 from chatbatch.workloads import Phase, WorkloadContext
 
@@ -28,6 +27,8 @@ def reports_dir(paths: Paths) -> Path:
 
 def write_report(paths: Paths, period: Period, batch: dict[str, Any] | None = None) -> Path:
     """Render one report and put it in place atomically (a reader never sees half a page)."""
+    from chatbatch.report import data, render  # matplotlib loads only when a report is written
+
     html = render.render(data.load(paths.analytics, period, batch))
     target = reports_dir(paths) / period.filename
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -42,12 +43,20 @@ def write_reports(paths: Paths, run_date: date, batch: dict[str, Any] | None = N
     return [write_report(paths, period, batch) for period in periods_for(run_date)]
 
 
+def enabled() -> bool:
+    """CHATBATCH_REPORT=off skips the nightly report (`chatbatch report` still writes one)."""
+    return os.environ.get("CHATBATCH_REPORT", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
 @dataclass(frozen=True)
 class ReportWorkload:
     name: str = "report"
     phase: Phase = "after_publish"
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
+        if not enabled():
+            ctx.say("  report skipped (CHATBATCH_REPORT=off)")
+            return {"files": [], "skipped": "CHATBATCH_REPORT=off"}
         written = write_reports(ctx.paths, ctx.run_date, ctx.record)
         for path in written:
             ctx.say(f"  report written: {path}")
