@@ -15,8 +15,9 @@ DEMO_SEED ?= 42
 DEMO_DIRTY_RATE ?= 0.01
 
 CI_HOME := $(CURDIR)/build/ci-home
+DOCS_PORT ?= 8080
 
-.PHONY: help venv demo test lint dbt-ci pytest clean bench
+.PHONY: help venv demo test lint dbt-ci pytest clean bench docs docs-generate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,8 +47,8 @@ demo: $(STAMP) ## generate 14 days of sample exports, run the nightly batch once
 	@echo "Analysts: open $(CHATBATCH_HOME)/analytics.duckdb read-only (e.g. duckdb -readonly)."
 
 lint: $(STAMP) ## ruff and sqlfluff
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
+	$(BIN)/ruff check scripts tests deploy
+	$(BIN)/ruff format --check scripts tests deploy
 	mkdir -p $(CI_HOME)/lint
 	CHATBATCH_HOME=$(CI_HOME)/lint $(BIN)/sqlfluff lint models tests/dbt
 
@@ -60,7 +61,15 @@ dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 pytest: $(STAMP) ## the Python test suite (runs real dbt and DuckDB; includes the bench smoke run)
 	$(BIN)/pytest
 
-test: lint dbt-ci pytest ## everything CI runs
+docs-generate: $(STAMP) ## write the dbt docs site to target/ (on the CI warehouse)
+	test -f $(CI_HOME)/warehouse.duckdb || $(MAKE) dbt-ci
+	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/dbt docs generate --profiles-dir profiles --quiet
+	@echo "dbt docs written to target/ (index.html, manifest.json, catalog.json)"
+
+docs: docs-generate ## build and serve the dbt docs site on http://localhost:$(DOCS_PORT)
+	$(BIN)/dbt docs serve --profiles-dir profiles --port $(DOCS_PORT) --no-browser
+
+test: lint dbt-ci docs-generate pytest ## everything CI runs
 
 clean: ## remove generated state (keeps .venv)
 	rm -rf build target logs data

@@ -188,6 +188,18 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
         + ("" if args.dry_run else f" ({deleted} deleted)")
     )
     return EXIT_FAILED if refused else EXIT_OK
+def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.history import RunHistory
+    from chatbatch.report import write_reports
+
+    if not paths.analytics.exists():
+        print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
+        return EXIT_FAILED
+    last_ok = RunHistory(paths.home).last(("ok",))
+    day = args.date or (date.fromisoformat(last_ok["run_date"]) if last_ok else date.today())
+    for path in write_reports(paths, day):
+        _say(f"report written: {path}")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--entity", action="append", help="only this entity (repeatable)")
     purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     purge.set_defaults(func=cmd_purge)
+    rep = sub.add_parser("report", help="(re)write the HTML report of a night (and of its week on Mondays)")
+    rep.add_argument("--date", type=_date, help="the night (default: the last successful batch's run date)")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

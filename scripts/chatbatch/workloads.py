@@ -49,10 +49,12 @@ def registered() -> list[Workload]:
     """The workloads in the order they run (within a phase)."""
     from chatbatch.exports.archive import ArchiveExport
     from chatbatch.exports.ml import MlDatasetsExport
+    from chatbatch.report import ReportWorkload  # imported here: it imports this module
 
     workloads: list[Workload] = []
     workloads.append(MlDatasetsExport())
     workloads.append(ArchiveExport())
+    workloads.append(ReportWorkload())
     return workloads
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -52,3 +53,42 @@ def query() -> Iterator:
             con.close()
 
     yield run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_nightly_report() -> Iterator[None]:
+    """The nightly HTML report costs a few seconds a night; only the tests about it
+    (which build `published_home`) write it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHATBATCH_REPORT", "off")
+        yield
+
+
+# A Monday: its night writes the daily report and the weekly one of the ISO week before.
+PUBLISHED_LAST_NIGHT = "2026-11-09"
+
+
+@pytest.fixture(scope="session")
+def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """One small home built by the real nightly batch, shared read-only by the tests of
+    what analysts see (the HTML report, the README's queries): nine days of slightly dirty
+    exports, one batch. Tests must not write to it (copy it first)."""
+    from chatbatch.cli import main
+    from chatbatch.generate import generate
+
+    home = tmp_path_factory.mktemp("published") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHATBATCH_HOME", str(home))
+        patch.setenv("CHATBATCH_REPORT", "on")
+        paths = Paths.from_env()
+        paths.export()
+        generate(
+            landing=paths.landing,
+            start=date(2026, 11, 1),
+            days=9,
+            conversations_per_day=30,
+            seed=11,
+            dirty_rate=0.02,
+        )
+        assert main(["nightly", "--date", PUBLISHED_LAST_NIGHT]) == 0
+    return paths
