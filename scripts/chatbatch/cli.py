@@ -164,6 +164,21 @@ def cmd_summary(args: argparse.Namespace, paths: Paths) -> int:
     return EXIT_OK
 
 
+def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.kb.search import format_hits, search
+
+    if not paths.analytics.exists():
+        print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        hits = search(paths.analytics, args.question, k=args.k, bm25_weight=args.bm25_weight)
+    except (LookupError, duckdb.CatalogException) as exc:
+        print(f"chatbatch kb-search: no KB index in {paths.analytics} ({exc})", file=sys.stderr)
+        return EXIT_FAILED
+    _say(format_hits(hits))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatbatch",
@@ -221,6 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     summ = sub.add_parser("summary", help="rows per layer and quarantine by reason")
     summ.set_defaults(func=cmd_summary)
+
+    kbs = sub.add_parser("kb-search", help="search the published knowledge-base index")
+    kbs.add_argument("question")
+    kbs.add_argument("-k", type=_positive, default=5, help="chunks to show (default 5)")
+    kbs.add_argument(
+        "--bm25-weight",
+        type=_rate,
+        default=0.3,
+        help="share of the normalised BM25 score in the ranking, 0..1 (default 0.3)",
+    )
+    kbs.set_defaults(func=cmd_kb_search)
     return parser
 
 

@@ -46,7 +46,12 @@ class Workload(Protocol):
 
 def registered() -> list[Workload]:
     """The workloads in the order they run (within a phase)."""
+    from chatbatch.features import UserFeaturesWorkload
+    from chatbatch.kb.index import KbIndexWorkload
+
     workloads: list[Workload] = []
+    workloads.append(KbIndexWorkload())
+    workloads.append(UserFeaturesWorkload())
     return workloads
 
 
