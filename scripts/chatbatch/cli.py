@@ -175,7 +175,7 @@ def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
     except (LookupError, duckdb.CatalogException) as exc:
         print(f"chatbatch kb-search: no KB index in {paths.analytics} ({exc})", file=sys.stderr)
         return EXIT_FAILED
-    _say(format_hits(hits))
+    _say(format_hits(hits, args.question))
     return EXIT_OK
 
 

@@ -115,6 +115,7 @@ def test_kb_search_answers_questions_from_generated_documents(
     assert [rank for rank, _ in ranked] == ["1", "2", "3"]
     categories = {doc.document_id: doc.category for doc in kb.corpus()}
     assert all(categories[doc] == "account" for _, doc in ranked)
+    assert "Password reset links expire after 30 minutes." in out  # the snippet: the best sentence
 
 
 def test_rerunning_the_night_rewrites_nothing(night: Paths) -> None:

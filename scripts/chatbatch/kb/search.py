@@ -9,6 +9,7 @@ IDF; chunks are ranked by cosine similarity blended with normalised BM25.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,15 +59,25 @@ def search(database: Path, question: str, k: int = 5, bm25_weight: float = DEFAU
     ]
 
 
-def format_hits(hits: list[Hit], width: int = 100) -> str:
+def snippet(text: str, question: str = "", width: int = 100) -> str:
+    """The sentence of a chunk sharing most terms with the question (else its start)."""
+    flat = " ".join(text.split())
+    terms = set(tokenize(question))
+    if terms:
+        sentences = re.split(r"(?<=[.!?])\s+", flat)
+        best = max(sentences, key=lambda s: (len(terms & set(tokenize(s))), -sentences.index(s)))
+        if terms & set(tokenize(best)):
+            flat = best
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def format_hits(hits: list[Hit], question: str = "", width: int = 100) -> str:
     lines = [f"{'rank':>4}  {'score':>6}  {'cosine':>6}  {'bm25':>6}  document        chunk"]
     for hit in hits:
-        snippet = " ".join(hit.text.split())
-        snippet = snippet if len(snippet) <= width else snippet[: width - 1] + "…"
         lines.append(
             f"{hit.rank:>4}  {hit.score:6.3f}  {hit.dense_score:6.3f}  {hit.bm25_score:6.2f}  "
             f"{hit.document_id} v{hit.document_version:<3}  {hit.chunk_id}"
         )
         lines.append(f"      {hit.heading}")
-        lines.append(f"      {snippet}")
+        lines.append(f"      {snippet(hit.text, question, width)}")
     return "\n".join(lines)
