@@ -31,16 +31,18 @@ def sha256_of(path: Path) -> str:
 
 def write_parquet(table: pa.Table, path: Path) -> dict[str, Any]:
     """Write ``table`` (already in a deterministic row order) to ``path`` unless the
-    file there has the same bytes; return its manifest entry."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    pq.write_table(table, temporary, compression="zstd", row_group_size=64_000, write_statistics=True)
-    sha = sha256_of(temporary)
-    if path.exists() and sha256_of(path) == sha:
-        temporary.unlink()
-    else:
+    file there has the same bytes (the file is encoded in memory first, so an unchanged
+    night touches nothing on disk); return its manifest entry."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", row_group_size=64_000, write_statistics=True)
+    payload = sink.getvalue().to_pybytes()
+    sha = hashlib.sha256(payload).hexdigest()
+    if not (path.exists() and sha256_of(path) == sha):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(payload)
         os.replace(temporary, path)
-    return {"file": path.name, "sha256": sha, "rows": table.num_rows, "bytes": path.stat().st_size}
+    return {"file": path.name, "sha256": sha, "rows": table.num_rows, "bytes": len(payload)}
 
 
 def write_manifest(folder: Path, content: dict[str, Any], batch_id: int) -> tuple[dict[str, Any], bool]:
