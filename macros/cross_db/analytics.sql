@@ -179,3 +179,29 @@
             ) as d{{ i }}{% if not loop.last %} cross join {% endif %}
         {%- endfor %}
 {%- endmacro %}
+
+{#- The element at 1-based `position` of an array column (null past its end). -#}
+{% macro array_element(column, position) -%}
+    {{ return(adapter.dispatch('array_element', 'chatbot_analytics')(column, position)) }}
+{%- endmacro %}
+
+{% macro default__array_element(column, position) -%}
+    {{ column }}[{{ position }}]
+{%- endmacro %}
+
+{% macro spark__array_element(column, position) -%}
+    element_at({{ column }}, {{ position }})
+{%- endmacro %}
+
+{#- Whole days from `start_date` to `end_date` (both dates), as an integer. -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'chatbot_analytics')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
+    cast({{ dbt.datediff(start_date, end_date, 'day') }} as integer)
+{%- endmacro %}
+
+{% macro duckdb__days_between(start_date, end_date) -%}
+    cast({{ end_date }} - {{ start_date }} as integer)
+{%- endmacro %}

@@ -96,3 +96,23 @@
         delete from {{ this }} {{ chatbot_analytics.changed_conversations_only() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Filter an input to the users whose conversations were (re)computed in
+    `fact_relation` after this model's watermark; on a full refresh, nothing.
+    Per-user models (features) recompute these users from their full history. -#}
+{% macro changed_users_only(fact_relation, keyword='where', column='user_id') -%}
+    {%- if is_incremental() -%}
+        {{ keyword }} {{ column }} in (
+            select facts.user_id
+            from {{ fact_relation }} as facts
+            where
+                facts._processed_batch_id > (
+                    select coalesce(max(_processed_batch_id), 0) from {{ this }}
+                )
+                {%- set window = chatbot_analytics.backfill_window() %}
+                {%- if window %}
+                or facts.conversation_date between {{ window[0] }} and {{ window[1] }}
+                {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -191,6 +191,8 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.history import RunHistory
     from chatbatch.report import write_reports
+def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.kb.search import format_hits, search
 
     if not paths.analytics.exists():
         print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
@@ -199,6 +201,12 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     day = args.date or (date.fromisoformat(last_ok["run_date"]) if last_ok else date.today())
     for path in write_reports(paths, day):
         _say(f"report written: {path}")
+    try:
+        hits = search(paths.analytics, args.question, k=args.k, bm25_weight=args.bm25_weight)
+    except (LookupError, duckdb.CatalogException) as exc:
+        print(f"chatbatch kb-search: no KB index in {paths.analytics} ({exc})", file=sys.stderr)
+        return EXIT_FAILED
+    _say(format_hits(hits, args.question))
     return EXIT_OK
 
 
@@ -270,6 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="(re)write the HTML report of a night (and of its week on Mondays)")
     rep.add_argument("--date", type=_date, help="the night (default: the last successful batch's run date)")
     rep.set_defaults(func=cmd_report)
+    kbs = sub.add_parser("kb-search", help="search the published knowledge-base index")
+    kbs.add_argument("question")
+    kbs.add_argument("-k", type=_positive, default=5, help="chunks to show (default 5)")
+    kbs.add_argument(
+        "--bm25-weight",
+        type=_rate,
+        default=0.3,
+        help="share of the normalised BM25 score in the ranking, 0..1 (default 0.3)",
+    )
+    kbs.set_defaults(func=cmd_kb_search)
     return parser
 
 

@@ -18,7 +18,7 @@ import duckdb
 
 from chatbatch.faults import checkpoint
 
-PUBLISHED_SCHEMAS = ("marts", "audit", "reference")
+PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb")
 
 
 def publish(

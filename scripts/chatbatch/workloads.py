@@ -49,11 +49,15 @@ def registered() -> list[Workload]:
     """The workloads in the order they run (within a phase)."""
     from chatbatch.exports.archive import ArchiveExport
     from chatbatch.exports.ml import MlDatasetsExport
+    from chatbatch.features import UserFeaturesWorkload
+    from chatbatch.kb.index import KbIndexWorkload
     from chatbatch.report import ReportWorkload  # imported here: it imports this module
 
     workloads: list[Workload] = []
     workloads.append(MlDatasetsExport())
     workloads.append(ArchiveExport())
+    workloads.append(KbIndexWorkload())
+    workloads.append(UserFeaturesWorkload())
     workloads.append(ReportWorkload())
     return workloads
 

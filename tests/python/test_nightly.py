@@ -81,6 +81,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "landing": nightly_home / "landing",
         "nightly": fingerprint(nightly_home / "analytics.duckdb"),
         "full": fingerprint(full_home / "analytics.duckdb"),
+        "features": [fingerprint(h / "analytics.duckdb", ("features",)) for h in (nightly_home, full_home)],
         "home": nightly_home,
     }
 
@@ -88,6 +89,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_incremental_nights_equal_a_full_refresh(reference: dict) -> None:
     assert reference["nightly"] == reference["full"]
     assert any(count for count, _ in reference["nightly"].values())
+    nightly_features, full_features = reference["features"]
+    assert nightly_features == full_features and nightly_features["features.feat_user_daily"][0] > 0
 
 
 def test_same_night_twice_is_a_noop(reference: dict, tmp_path: Path) -> None:

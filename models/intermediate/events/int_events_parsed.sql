@@ -68,6 +68,12 @@ final as (
                 then {{ struct_field('parsed.payload_struct', 'reason') }}
         end as event_reason,
 
+        -- arrays
+        case
+            when parsed.event_type = 'retrieval'
+                then {{ struct_field('parsed.payload_struct', 'document_ids') }}
+        end as retrieved_document_ids,
+
         -- numerics
         {{ try_cast(struct_field('parsed.payload_struct', 'duration_ms'), 'bigint') }}
             as tool_duration_ms,
