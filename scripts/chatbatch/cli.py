@@ -188,11 +188,11 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
         + ("" if args.dry_run else f" ({deleted} deleted)")
     )
     return EXIT_FAILED if refused else EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.history import RunHistory
     from chatbatch.report import write_reports
-def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
-    from chatbatch.kb.search import format_hits, search
 
     if not paths.analytics.exists():
         print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
@@ -201,6 +201,15 @@ def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
     day = args.date or (date.fromisoformat(last_ok["run_date"]) if last_ok else date.today())
     for path in write_reports(paths, day):
         _say(f"report written: {path}")
+    return EXIT_OK
+
+
+def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.kb.search import format_hits, search
+
+    if not paths.analytics.exists():
+        print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
+        return EXIT_FAILED
     try:
         hits = search(paths.analytics, args.question, k=args.k, bm25_weight=args.bm25_weight)
     except (LookupError, duckdb.CatalogException) as exc:
