@@ -1,8 +1,7 @@
 """The KB index, kb-search and the user features after a real nightly batch.
 
-One small nightly (three export days at 40 conversations a day, in one run) builds the
-warehouse, the workloads write the exports and the night is published; every test
-below reads it or works on a copy.
+They read the session's published demo home (``published_home`` in conftest.py: nine
+export days built by one real nightly batch); tests that write work on a copy.
 """
 
 from __future__ import annotations
@@ -22,32 +21,20 @@ import pytest
 from chatbatch import workloads
 from chatbatch.artefacts import sha256_of
 from chatbatch.cli import main
-from chatbatch.generate import generate
 from chatbatch.generator import kb
 from chatbatch.kb.embedding import HashingEmbedder
 from chatbatch.kb.index import update_index
 from chatbatch.kb.search import search
 from chatbatch.paths import Paths
+from tests.python.conftest import PUBLISHED_LAST_NIGHT
 
-START = date(2026, 11, 1)
-LAST = START + timedelta(days=2)
+LAST = date.fromisoformat(PUBLISHED_LAST_NIGHT)
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    home = tmp_path_factory.mktemp("kb") / "home"
-    generate(
-        landing=home / "landing",
-        start=START,
-        days=3,
-        conversations_per_day=40,
-        seed=17,
-        dirty_rate=0.0,
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHATBATCH_HOME", str(home))
-        assert main(["nightly", "--date", LAST.isoformat()]) == 0
-    return Paths(home)
+def night(published_home: Paths) -> Paths:
+    """The session's published demo home (read-only; tests that write work on copies)."""
+    return published_home
 
 
 def _rows(database: Path, sql: str, params: list | None = None) -> list[tuple]:
