@@ -39,7 +39,8 @@ final as (
         entity,
         _file_path as file_path,
         _quarantine_reason as quarantine_reason,
-        _rejected_line as raw_line,
+        -- published to analysts: PII redacted; the landing file and line hold the original
+        {{ redact_pii('_rejected_line') }} as raw_line,
 
         -- numerics
         _line_number as line_number,
