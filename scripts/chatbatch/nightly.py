@@ -491,7 +491,11 @@ class Nightly:
     def _publish(self, record: history.BatchRecord) -> None:
         runs = [r for r in self.history.records() if r["batch_id"] != record.batch_id]
         runs.append(record.to_dict())
-        rows = publish.publish(self.paths.warehouse, self.paths.analytics, record.to_dict(), runs)
+        # after a full refresh or a backfill every table is copied whole
+        incremental = not (self.options.full_refresh or self.options.backfill_start)
+        rows = publish.publish(
+            self.paths.warehouse, self.paths.analytics, record.to_dict(), runs, incremental=incremental
+        )
         self.say(f"  published {len(rows)} tables to {self.paths.analytics}")
 
     def _alert(self, record: history.BatchRecord, severity: str, title: str, details: dict[str, Any]) -> None:
