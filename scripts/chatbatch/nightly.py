@@ -56,6 +56,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 GATE_DDL = """
 create schema if not exists chatbatch;
 create table if not exists chatbatch.gate (gated_through_batch integer not null);
+create table if not exists chatbatch.published (batch_id integer not null);
 """
 
 
@@ -497,6 +498,16 @@ class Nightly:
             self.paths.warehouse, self.paths.analytics, record.to_dict(), runs, incremental=incremental
         )
         self.say(f"  published {len(rows)} tables to {self.paths.analytics}")
+        # nightly data tests check only rows of later batches (macros/tests/unpublished_rows.sql)
+        con = self._connect()
+        try:
+            con.execute(GATE_DDL)
+            con.execute("begin transaction")
+            con.execute("delete from chatbatch.published")
+            con.execute("insert into chatbatch.published values (?)", [record.batch_id])
+            con.execute("commit")
+        finally:
+            con.close()
 
     def _alert(self, record: history.BatchRecord, severity: str, title: str, details: dict[str, Any]) -> None:
         sent = alert.send_alert(
