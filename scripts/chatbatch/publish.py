@@ -7,12 +7,13 @@ any time, even while the next batch builds, and a connection opened before a pub
 keeps reading the previous, consistent version.
 
 A night's publish costs what the night changed, not the history: the new file starts
-as a copy of the previous published file, the big per-conversation tables receive
-only the conversations recomputed since the batch that file holds (delete + insert,
-the same changelog the models use), the append-only audit table only the new batches,
-and every other (small) table is copied whole. Every table so patched must end with
-the warehouse's row count and columns, else it is copied whole. A full refresh, a
-backfill, or a missing / unreadable previous file copies everything.
+as a copy of the previous published file; the big per-conversation marts
+(PATCHED_BY_CONVERSATION) receive only the conversations recomputed since the batch
+that file holds (delete + insert, from the changelog the models use), the append-only
+audit table only the new batches, and every other (small) table is copied whole. A
+patched table must end with the warehouse's row count and columns, else it is copied
+whole. A full refresh, a backfill, or a missing / unreadable previous file copies
+everything.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ from chatbatch.faults import checkpoint
 
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference")
 CHANGELOG = "int_conversations_changed"
+# incremental marts recomputed per changed conversation (delete+insert on conversation_id);
+# a new mart joins this list only if it is maintained the same way
+PATCHED_BY_CONVERSATION = {
+    ("marts", "fct_conversations"),
+    ("marts", "fct_messages"),
+    ("marts", "fct_turns"),
+    ("marts", "fct_tool_calls"),
+}
 # append-only tables: (schema, table) -> the ingest batch column
 APPEND_ONLY = {("audit", "quarantine_records"): "batch_id"}
 
@@ -164,7 +173,7 @@ def _publish_table(
     same_shape = base_batch is not None and _columns(con, main, schema, table) == columns
     names = {name for name, _ in columns}
     patched = False
-    if same_shape and changelog and {"conversation_id", "_processed_batch_id"} <= names:
+    if same_shape and changelog and (schema, table) in PATCHED_BY_CONVERSATION and "conversation_id" in names:
         changed = "conversation_id in (select conversation_id from _published_changes)"
         con.execute(f"delete from {target} where {changed}")
         con.execute(f"insert into {target} by name select * from {source} where {changed}")
