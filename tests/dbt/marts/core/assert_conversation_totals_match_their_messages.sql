@@ -1,16 +1,18 @@
 -- fct_conversations must agree with fct_messages on message counts, tokens and cost
--- (cost compared with a tolerance: sums of doubles).
+-- (cost compared with a tolerance: sums of doubles). A nightly checks the conversations
+-- it recomputed.
 with
 
 conversations as (
 
-    select * from {{ ref('fct_conversations') }}
+    select * from {{ chatbot_analytics.unpublished_rows(ref('fct_conversations')) }}
 
 ),
 
 messages as (
 
     select * from {{ ref('fct_messages') }}
+    where conversation_id in (select conversations.conversation_id from conversations)
 
 ),
 

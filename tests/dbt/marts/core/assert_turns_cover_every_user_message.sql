@@ -1,10 +1,11 @@
 -- Every user message is exactly one turn, and a turn's reply is the first assistant
--- message after it in the same conversation.
+-- message after it in the same conversation. A nightly checks the conversations it
+-- recomputed (fct_messages rewrites a conversation's messages together).
 with
 
 messages as (
 
-    select * from {{ ref('fct_messages') }}
+    select * from {{ chatbot_analytics.unpublished_rows(ref('fct_messages')) }}
 
 ),
 
