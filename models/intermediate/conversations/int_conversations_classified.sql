@@ -155,10 +155,10 @@ final as (
 
     select
         *,
-        {{ quality_score() }} as quality_score,
+        {{ quality_score() }} as quality_score
 
-        -- lineage
-        {{ processed_batch_id() }} as _processed_batch_id
+        -- lineage: _processed_batch_id comes with * (the same run's watermark);
+        -- naming it twice gave DuckDB a stray _processed_batch_id_1 and Spark an error
 
     from components
 

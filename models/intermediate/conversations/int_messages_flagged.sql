@@ -122,10 +122,11 @@ final as (
         coalesce(messages.message_sequence = last_messages.last_assistant_sequence, false)
             as is_last_assistant_message,
         coalesce(messages.message_sequence = last_messages.last_non_system_sequence, false)
-            as is_last_message,
+            as is_last_message
 
-        -- lineage
-        {{ processed_batch_id() }} as _processed_batch_id
+        -- lineage: _processed_batch_id comes with messages.* (the same run's
+        -- watermark); naming it twice gave DuckDB a stray _processed_batch_id_1
+        -- and Spark an error
 
     from messages
     left join events_per_message

@@ -78,10 +78,11 @@ final as (
     select
         *,
         -- billable but no cost: unknown model (or price period) or missing token counts
-        coalesce(is_billable and cost_usd is null, false) as is_cost_missing,
+        coalesce(is_billable and cost_usd is null, false) as is_cost_missing
 
-        -- lineage
-        {{ processed_batch_id() }} as _processed_batch_id
+        -- lineage: _processed_batch_id comes with messages.* (the same run's
+        -- watermark); naming it twice gave DuckDB a stray _processed_batch_id_1
+        -- and Spark an error
 
     from costed
 
