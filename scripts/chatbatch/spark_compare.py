@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "CHATBATCH_HOME": str(duck_home), "CHATBATCH_SPARK_HOME": str(spark_home)}
     os.environ["CHATBATCH_SPARK_HOME"] = str(spark_home)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: no other interface needed
+    # one process loads, builds and compares: no persistent (Derby) metastore needed
+    os.environ.setdefault("CHATBATCH_SPARK_CATALOG", "in-memory")
     timings: dict[str, float] = {}
 
     started = time.monotonic()
