@@ -101,6 +101,8 @@ last_messages as (
 final as (
 
     select
+        -- lineage (_processed_batch_id, the same run's watermark) comes with messages.*;
+        -- naming it again gave DuckDB a stray _processed_batch_id_1 and Spark an error
         messages.*,
         latest_thumbs.thumbs_value,
         cast(coalesce(events_per_message.fallback_event_count, 0) as integer)
@@ -123,10 +125,6 @@ final as (
             as is_last_assistant_message,
         coalesce(messages.message_sequence = last_messages.last_non_system_sequence, false)
             as is_last_message
-
-        -- lineage: _processed_batch_id comes with messages.* (the same run's
-        -- watermark); naming it twice gave DuckDB a stray _processed_batch_id_1
-        -- and Spark an error
 
     from messages
     left join events_per_message

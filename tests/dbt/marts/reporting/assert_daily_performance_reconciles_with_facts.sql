@@ -76,8 +76,10 @@ day_mismatches as (
 
     select
         'day' as check_level,
-        cast(coalesce(fact_days.conversation_date, report_days.conversation_date) as {{ dbt.type_string() }})
-            as period_key
+        cast(
+            coalesce(fact_days.conversation_date, report_days.conversation_date)
+            as {{ dbt.type_string() }}
+        ) as period_key
 
     from fact_days
     full outer join report_days
