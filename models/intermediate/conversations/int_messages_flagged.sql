@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('int_conversations_changed') }}
+-- (read only by changed_conversations_only() on incremental runs)
+
 with
 
 messages as (
