@@ -17,7 +17,7 @@ DEMO_DIRTY_RATE ?= 0.01
 CI_HOME := $(CURDIR)/build/ci-home
 DOCS_PORT ?= 8080
 
-.PHONY: help venv demo test lint dbt-ci pytest clean bench docs docs-generate
+.PHONY: help venv demo test lint dbt-ci pytest clean bench docs docs-generate test-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
+
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP)
+	@echo "==> installing the [spark] extra (dbt-spark, pyspark)"
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	@touch $@
 
 demo: $(STAMP) ## generate 14 days of sample exports, run the nightly batch once per day
 	@echo "==> generating $(DEMO_DAYS) days of exports into $(CHATBATCH_HOME)/landing"
@@ -73,6 +79,12 @@ test: lint dbt-ci docs-generate pytest ## everything CI runs
 
 clean: ## remove generated state (keeps .venv)
 	rm -rf build target logs data
+
+test-spark: $(SPARK_STAMP) ## build the project on Spark (local PySpark) and on DuckDB, compare every mart
+	@command -v java >/dev/null || [ -n "$$JAVA_HOME" ] || { \
+		echo "make test-spark: Spark needs Java 17 (java on PATH or JAVA_HOME);" \
+			"e.g. apt-get install openjdk-17-jre-headless" >&2; exit 2; }
+	$(BIN)/python -m chatbatch.spark_compare --home $(CURDIR)/build/spark
 
 bench: $(STAMP) ## the benchmark (SCALE=small|standard|large, see docs/benchmark.md)
 	$(BIN)/chatbatch bench --scale $(or $(SCALE),small)

@@ -17,6 +17,10 @@
     (epoch_ms({{ end_at }}) - epoch_ms({{ start_at }}))
 {%- endmacro %}
 
+{% macro spark__milliseconds_between(start_at, end_at) -%}
+    (unix_millis({{ end_at }}) - unix_millis({{ start_at }}))
+{%- endmacro %}
+
 {#- Seconds from `start_at` to `end_at`, as a double (fractions kept). -#}
 {% macro seconds_between(start_at, end_at) -%}
     {{ return(adapter.dispatch('seconds_between', 'chatbot_analytics')(start_at, end_at)) }}
@@ -39,6 +43,10 @@
     ({{ timestamp_at }} + to_hours(cast({{ hours }} as bigint)))
 {%- endmacro %}
 
+{% macro spark__add_hours(timestamp_at, hours) -%}
+    timestampadd(hour, cast({{ hours }} as bigint), {{ timestamp_at }})
+{%- endmacro %}
+
 {#- The date `days` days after `date_day` (days may be a column). -#}
 {% macro add_days(date_day, days) -%}
     {{ return(adapter.dispatch('add_days', 'chatbot_analytics')(date_day, days)) }}
@@ -50,6 +58,10 @@
 
 {% macro duckdb__add_days(date_day, days) -%}
     cast({{ date_day }} + cast({{ days }} as integer) as date)
+{%- endmacro %}
+
+{% macro spark__add_days(date_day, days) -%}
+    date_add({{ date_day }}, cast({{ days }} as integer))
 {%- endmacro %}
 
 {#- The UTC calendar date of a (UTC) timestamp. -#}
@@ -90,6 +102,10 @@
 
 {% macro default__iso_year(date_day) -%}
     cast(extract(isoyear from {{ date_day }}) as integer)
+{%- endmacro %}
+
+{% macro spark__iso_year(date_day) -%}
+    cast(extract(yearofweek from {{ date_day }}) as integer)
 {%- endmacro %}
 
 {% macro iso_week_number(date_day) -%}
@@ -156,7 +172,8 @@
 {%- endmacro %}
 
 {% macro spark__array_length(column) -%}
-    size({{ column }})
+    {#- size(null) is -1 in Spark's non-ANSI mode -#}
+    case when {{ column }} is not null then size({{ column }}) end
 {%- endmacro %}
 
 {#- Small integers 0 .. 10^digits - 1 as a relation body with one column `n`

@@ -21,3 +21,19 @@
             then try_cast({{ expression }} as timestamptz) at time zone 'UTC'
     end
 {%- endmacro %}
+
+{#- Spark: the same accepted shapes (a missing seconds part and a lower-case z are
+    normalised first, which Spark's cast would otherwise reject); the session time
+    zone is UTC (profiles), so the result is the UTC wall-clock time. -#}
+{% macro spark__parse_timestamp_utc(expression) -%}
+    case
+        when {{ expression }} rlike '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|z|[+-]\\d{2}(:?\\d{2})?)$'
+            then try_cast(
+                regexp_replace(
+                    upper({{ expression }}),
+                    '^(\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2})([Z+-])',
+                    '$1:00$2'
+                ) as timestamp
+            )
+    end
+{%- endmacro %}

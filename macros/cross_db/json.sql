@@ -18,6 +18,32 @@
     end
 {%- endmacro %}
 
+{#- Spark: its own JSON parser (from_json, the one spark.read.json uses) with the same
+    shape as a DDL schema; null unless the whole text is one JSON object (trailing
+    garbage makes it malformed, as in DuckDB). -#}
+{% macro spark__json_parse_object(column, shape) -%}
+    case
+        when json_object_keys({{ column }}) is not null
+            and {{ chatbot_analytics.spark__json_is_valid(column) }}
+            then from_json({{ column }}, '{{ chatbot_analytics.spark_json_shape(shape) }}')
+    end
+{%- endmacro %}
+
+{% macro spark_json_shape(shape, separator=' ') -%}
+    {#- DDL: `a` string, `b` struct<`c`: string> (colons only inside struct<>) -#}
+    {%- set kinds = {'text': 'string', 'json': 'string', 'text_array': 'array<string>'} -%}
+    {%- set fields = [] -%}
+    {%- for name, kind in shape.items() -%}
+        {%- if kind is mapping -%}
+            {%- set inner = chatbot_analytics.spark_json_shape(kind, ': ') -%}
+            {%- do fields.append('`' ~ name ~ '`' ~ separator ~ 'struct<' ~ inner ~ '>') -%}
+        {%- else -%}
+            {%- do fields.append('`' ~ name ~ '`' ~ separator ~ kinds[kind]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(fields | join(', ')) }}
+{%- endmacro %}
+
 {% macro duckdb_json_shape(shape) -%}
     {%- set kinds = {'text': 'VARCHAR', 'json': 'JSON', 'text_array': ['VARCHAR']} -%}
     {%- set out = {} -%}
@@ -38,6 +64,11 @@
 
 {% macro duckdb__json_is_valid(column) -%}
     json_valid({{ column }})
+{%- endmacro %}
+
+{#- Spark: any JSON value is valid exactly when wrapping it as a member gives an object. -#}
+{% macro spark__json_is_valid(column) -%}
+    (json_object_keys(concat('{"v":', {{ column }}, '}')) is not null)
 {%- endmacro %}
 
 {#- Read one field of a parsed struct, quoting the field name for the engine. -#}

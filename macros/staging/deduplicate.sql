@@ -15,6 +15,18 @@
     qualify row_number() over (partition by {{ partition_by }} order by {{ order_by }}) = 1
 {%- endmacro %}
 
+{#- Spark (no qualify): rank whole rows kept as one struct, then expand the winner. -#}
+{% macro spark__deduplicate(relation, partition_by, order_by) -%}
+    select ranked._row.*
+    from (
+        select
+            struct(*) as _row,
+            row_number() over (partition by {{ partition_by }} order by {{ order_by }}) as _row_rank
+        from {{ relation }}
+    ) as ranked
+    where ranked._row_rank = 1
+{%- endmacro %}
+
 {#-
     The winner among several lines carrying the same key: the latest exported_at;
     on a tie (an identical re-delivery) the first to arrive, by export date, file and
@@ -56,5 +68,18 @@
     union all by name
     select * from {{ this }}
     where ({{ key }}) in (select {{ key }} from {{ relation }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- Spark (no `union all by name`): the model's own columns, named on both sides. -#}
+{% macro spark__with_existing_rows(relation, key) -%}
+    {%- if is_incremental() %}
+    {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    select {{ names | join(', ') }} from {{ relation }}
+    union all
+    select {{ names | join(', ') }} from {{ this }}
+    where ({{ key }}) in (select {{ key }} from {{ relation }})
+    {%- else %}
+    select * from {{ relation }}
     {%- endif %}
 {%- endmacro %}

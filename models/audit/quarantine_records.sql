@@ -49,7 +49,7 @@ final as (
         _export_date as export_date,
 
         -- derived
-        _file_path || ':' || cast(_line_number as varchar) as landing_line_id,
+        _file_path || ':' || cast(_line_number as {{ dbt.type_string() }}) as landing_line_id,
         split_part(_quarantine_reason, ':', 1) as reason_code
 
     from rejected_lines

@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('int_conversations_changed') }}
+-- (read only by changed_conversations_only() on incremental runs)
+
 with
 
 conversations as (
@@ -155,10 +158,10 @@ final as (
 
     select
         *,
-        {{ quality_score() }} as quality_score,
+        {{ quality_score() }} as quality_score
 
-        -- lineage
-        {{ processed_batch_id() }} as _processed_batch_id
+        -- lineage: _processed_batch_id comes with * (the same run's watermark);
+        -- naming it twice gave DuckDB a stray _processed_batch_id_1 and Spark an error
 
     from components
 

@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('int_conversations_changed') }}
+-- (read only by changed_conversations_only() on incremental runs)
+
 with
 
 messages as (
@@ -101,6 +104,8 @@ last_messages as (
 final as (
 
     select
+        -- lineage (_processed_batch_id, the same run's watermark) comes with messages.*;
+        -- naming it again gave DuckDB a stray _processed_batch_id_1 and Spark an error
         messages.*,
         latest_thumbs.thumbs_value,
         cast(coalesce(events_per_message.fallback_event_count, 0) as integer)
@@ -122,10 +127,7 @@ final as (
         coalesce(messages.message_sequence = last_messages.last_assistant_sequence, false)
             as is_last_assistant_message,
         coalesce(messages.message_sequence = last_messages.last_non_system_sequence, false)
-            as is_last_message,
-
-        -- lineage
-        {{ processed_batch_id() }} as _processed_batch_id
+            as is_last_message
 
     from messages
     left join events_per_message

@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('int_conversations_changed') }}
+-- (read only by changed_conversations_only() on incremental runs)
+
 with
 
 messages as (
@@ -78,10 +81,11 @@ final as (
     select
         *,
         -- billable but no cost: unknown model (or price period) or missing token counts
-        coalesce(is_billable and cost_usd is null, false) as is_cost_missing,
+        coalesce(is_billable and cost_usd is null, false) as is_cost_missing
 
-        -- lineage
-        {{ processed_batch_id() }} as _processed_batch_id
+        -- lineage: _processed_batch_id comes with messages.* (the same run's
+        -- watermark); naming it twice gave DuckDB a stray _processed_batch_id_1
+        -- and Spark an error
 
     from costed
 

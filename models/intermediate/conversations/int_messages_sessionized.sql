@@ -94,7 +94,7 @@ sessions_identified as (
 
     select
         *,
-        conversation_id || '-' || cast(session_number as varchar) as session_id
+        conversation_id || '-' || cast(session_number as {{ dbt.type_string() }}) as session_id
 
     from sessions_numbered
 

@@ -75,9 +75,9 @@ unioned as (
 final as (
 
     select
-        cast(intent as varchar) as intent,
-        cast(category as varchar) as category,
-        cast(description as varchar) as description,
+        cast(intent as {{ dbt.type_string() }}) as intent,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(description as {{ dbt.type_string() }}) as description,
         cast(requires_human as boolean) as requires_human,
         is_catalogued
 

@@ -76,8 +76,10 @@ day_mismatches as (
 
     select
         'day' as check_level,
-        cast(coalesce(fact_days.conversation_date, report_days.conversation_date) as varchar)
-            as period_key
+        cast(
+            coalesce(fact_days.conversation_date, report_days.conversation_date)
+            as {{ dbt.type_string() }}
+        ) as period_key
 
     from fact_days
     full outer join report_days
@@ -98,7 +100,7 @@ week_mismatches as (
         'week' as check_level,
         cast(
             coalesce(report_weeks.iso_week_start_date, days_of_weeks.iso_week_start_date)
-            as varchar
+            as {{ dbt.type_string() }}
         ) as period_key
 
     from report_weeks
