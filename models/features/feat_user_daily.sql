@@ -263,7 +263,7 @@ final as (
 
     select
         -- ids
-        user_id || ':' || cast(as_of_date as varchar) as user_day_id,
+        user_id || ':' || cast(as_of_date as {{ dbt.type_string() }}) as user_day_id,
         user_id,
 
         -- strings

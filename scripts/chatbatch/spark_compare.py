@@ -34,6 +34,8 @@ from chatbatch.ingest import discover
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MART_DIRS = ("models/marts/core", "models/marts/reporting")
 AUDIT_TABLES = ("audit.audit_load_reconciliation", "audit.quarantine_records")
+# the ML outputs too: redaction (a Python UDF on both engines) and the md5 split must agree
+WORKLOAD_TABLES = ("features.feat_user_daily", "ml.ml_intent_examples", "ml.ml_response_preferences")
 # when a row was processed: legitimately different between two engines' runs
 IGNORED_COLUMNS = {"ingested_at", "_ingested_at", "first_seen_at"}
 TOLERANCE = 1e-9
@@ -154,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "CHATBATCH_HOME": str(duck_home), "CHATBATCH_SPARK_HOME": str(spark_home)}
     os.environ["CHATBATCH_SPARK_HOME"] = str(spark_home)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python UDF workers see chatbatch
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: no other interface needed
     # one process loads, builds and compares: no persistent (Derby) metastore needed
     os.environ.setdefault("CHATBATCH_SPARK_CATALOG", "in-memory")
@@ -194,10 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     failures = 0
+    tables = mart_tables() + list(AUDIT_TABLES) + list(WORKLOAD_TABLES)
     con = duckdb.connect(str(duck_home / "warehouse.duckdb"), read_only=True)
     try:
         print(f"\n{'table':<40} {'duckdb':>8} {'spark':>8}  result")
-        for table in mart_tables() + list(AUDIT_TABLES):
+        for table in tables:
             columns, left = duckdb_rows(con, table)
             right = spark_rows(spark, table, columns)
             problem = rows_match(left, right)
@@ -209,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     timings["total"] = time.monotonic() - started
     print("\n" + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items()))
     print(f"spark build: {timings['spark dbt build']:.1f}s for {spark_rows_total:,} landing lines")
-    print(f"{len(mart_tables()) + len(AUDIT_TABLES) - failures} passed, {failures} failed")
+    print(f"{len(tables) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 

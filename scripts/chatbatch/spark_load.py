@@ -93,7 +93,17 @@ def spark_session(conf: dict[str, str]) -> SparkSession:
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    register_functions(session)
     return session
+
+
+def register_functions(session: SparkSession) -> None:
+    """The project's Python functions, under the names the ``default__`` macros call:
+    ``redact_pii`` (``chatbatch.redact.redact``, the single implementation of the PII
+    rules; the dbt-duckdb plugin registers the same function on DuckDB)."""
+    from chatbatch.redact import redact
+
+    session.udf.register("redact_pii", redact, "string")
 
 
 def ensure_state(spark: SparkSession) -> None:
