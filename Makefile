@@ -64,8 +64,9 @@ dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 		--conversations-per-day 150 --seed 7 --dirty-rate 0.02
 	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch nightly --date 2026-11-10
 
-pytest: $(STAMP) ## the Python test suite (runs real dbt and DuckDB; includes the bench smoke run)
-	$(BIN)/pytest
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+pytest: $(STAMP) ## the Python test suite (real dbt and DuckDB, on 2 workers; PYTEST_ARGS= for one)
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 docs-generate: $(STAMP) ## write the dbt docs site to target/ (on the CI warehouse)
 	test -f $(CI_HOME)/warehouse.duckdb || $(MAKE) dbt-ci

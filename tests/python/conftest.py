@@ -14,6 +14,16 @@ import pytest
 from chatbatch.paths import Paths
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make pytest`` runs ``-n 2 --dist loadgroup``) a module's tests
+    stay on one worker, so a module-scoped build happens once; the modules that read the
+    session's ``published_home`` share one worker, so it is built once too."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        group = "published_home" if "published_home" in fixtures else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
     """A fresh CHATBATCH_HOME for one test."""
