@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chatbatch.artefacts import sha256_of
 from chatbatch.faults import checkpoint
 
 ENTITIES: tuple[str, ...] = (
@@ -228,14 +229,6 @@ def known_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str, int
     return {path: (size, sha, mtime_ns) for path, size, sha, mtime_ns in rows}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def pending_files(
     con: duckdb.DuckDBPyConnection, files: Iterable[LandingFile]
 ) -> tuple[list[LandingFile], int]:
@@ -257,7 +250,7 @@ def pending_files(
         # Unchanged size and mtime: trust the manifest, so a night reads only new files.
         # Anything else is re-hashed; only a different hash is a change.
         unchanged = stat.st_size == size and stat.st_mtime_ns == mtime_ns
-        if not unchanged and (stat.st_size != size or _sha256(landing_file.absolute_path) != sha):
+        if not unchanged and (stat.st_size != size or sha256_of(landing_file.absolute_path) != sha):
             raise ContentChangedError(
                 f"{landing_file.absolute_path}: content changed since it was loaded "
                 f"(sha256 was {sha[:12]}…). Landing files are immutable; write corrected "

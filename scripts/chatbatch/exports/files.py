@@ -8,13 +8,16 @@ and is never rewritten.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from chatbatch.artefacts import sha256_of
+
+__all__ = ["sha256_of"]  # the exports' one file hash (chatbatch.artefacts)
 
 ROW_GROUP_SIZE = 100_000
 
@@ -23,14 +26,6 @@ def connect_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(warehouse), read_only=True)
     con.execute("set threads = 1")  # one writer thread: byte-identical files
     return con
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def exported_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
