@@ -17,7 +17,7 @@ DEMO_DIRTY_RATE ?= 0.01
 CI_HOME := $(CURDIR)/build/ci-home
 DOCS_PORT ?= 8080
 
-.PHONY: help venv demo test lint dbt-ci pytest clean bench docs docs-generate test-spark
+.PHONY: help venv demo test lint dbt-ci pytest clean bench docs docs-generate test-spark venv-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,8 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
 SPARK_STAMP := $(VENV)/.installed-spark
+venv-spark: $(SPARK_STAMP) ## add the [spark] extra (dbt-spark, pyspark) to .venv
+
 $(SPARK_STAMP): $(STAMP)
 	@echo "==> installing the [spark] extra (dbt-spark, pyspark)"
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
