@@ -99,20 +99,8 @@
 
 {#- Filter an input to the users whose conversations were (re)computed in
     `fact_relation` after this model's watermark; on a full refresh, nothing.
-    Per-user models (features) recompute these users from their full history. -#}
+    Per-user models (features) recompute these users from their full history. The
+    same changed-rows filter as `changed_days_only`, keyed by user instead of period. -#}
 {% macro changed_users_only(fact_relation, keyword='where', column='user_id') -%}
-    {%- if is_incremental() -%}
-        {{ keyword }} {{ column }} in (
-            select facts.user_id
-            from {{ fact_relation }} as facts
-            where
-                facts._processed_batch_id > (
-                    select coalesce(max(_processed_batch_id), 0) from {{ this }}
-                )
-                {%- set window = chatbot_analytics.backfill_window() %}
-                {%- if window %}
-                or facts.conversation_date between {{ window[0] }} and {{ window[1] }}
-                {%- endif %}
-        )
-    {%- endif -%}
+    {{ chatbot_analytics.changed_days_only(fact_relation, column=column, bucket='facts.user_id', keyword=keyword) }}
 {%- endmacro %}
