@@ -16,17 +16,23 @@
 {%- endmacro %}
 
 {#- Filter an input to the conversations this incremental run must recompute; on a
-    full refresh, nothing. `keyword` is `where` or `and`. A backfill
+    full refresh, nothing. `keyword` is `where` or `and`. `content_only` keeps only the
+    conversations whose own rows changed (not those listed for a user's recontact). A backfill
     (vars backfill_start / backfill_end, ISO dates) adds every conversation that
     started in the window, and its users' other conversations. -#}
-{% macro changed_conversations_only(column='conversation_id', keyword='where') -%}
+{% macro changed_conversations_only(column='conversation_id', keyword='where', content_only=false) -%}
     {%- if is_incremental() -%}
         {{ keyword }} {{ column }} in (
             select changes.conversation_id
             from {{ ref('int_conversations_changed') }} as changes
             where
-                changes.batch_id > (
-                    select coalesce(max(_processed_batch_id), 0) from {{ this }}
+                (
+                    changes.batch_id > (
+                        select coalesce(max(_processed_batch_id), 0) from {{ this }}
+                    )
+                    {%- if content_only %}
+                    and coalesce(changes.is_content_changed, true)
+                    {%- endif %}
                 )
                 {%- set window = chatbot_analytics.backfill_window() %}
                 {%- if window %}
@@ -89,11 +95,12 @@
 
 {#- A pre-hook for per-conversation models whose conversations can lose all their rows
     (e.g. a thumbs rating withdrawn): delete the rows of the conversations this run
-    recomputes, so delete+insert leaves nothing stale. The run's own watermark may drop
+    recomputes, so delete+insert leaves nothing stale. `content_only` as in
+    changed_conversations_only (the model's own filter must match). The run's own watermark may drop
     with them; it then recomputes a superset, which is harmless. -#}
-{% macro delete_changed_conversations() -%}
+{% macro delete_changed_conversations(content_only=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} {{ chatbot_analytics.changed_conversations_only() }}
+        delete from {{ this }} {{ chatbot_analytics.changed_conversations_only(content_only=content_only) }}
     {%- endif -%}
 {%- endmacro %}
 

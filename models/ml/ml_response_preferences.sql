@@ -3,13 +3,14 @@
     (rejected) is paired with the latest thumbs-up answer of the same bot to a user
     message of the same intent, sent before it (chosen); null when there is none yet
     (the export keeps only pairs). An incremental run recomputes the changed
-    conversations, plus those whose pairing a changed thumbs-up answer can alter: the
+    conversations (those whose own rows changed), plus those whose pairing a
+    changed thumbs-up answer can alter: the
     rejected answers after it in its (bot, intent) group, and the rows that chose an
     answer of a changed conversation. The pre-hook first deletes the changed
     conversations' rows, so a rating withdrawn leaves nothing stale.
 -#}
 
-{{ config(pre_hook="{{ delete_changed_conversations() }}") }}
+{{ config(pre_hook="{{ delete_changed_conversations(content_only=true) }}") }}
 
 with
 
@@ -19,10 +20,12 @@ messages as (
 
 ),
 
+-- a conversation listed only for a user's recontact keeps its answers and ratings:
+-- it cannot change a pairing (macros/incremental/changed_conversations.sql)
 changed_messages as (
 
     select * from {{ ref('int_messages_redacted') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 

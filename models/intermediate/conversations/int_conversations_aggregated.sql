@@ -3,35 +3,35 @@ with
 conversations as (
 
     select * from {{ ref('stg_chatbot__conversations') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 turns as (
 
     select * from {{ ref('int_turns_paired') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 feedback as (
 
     select * from {{ ref('stg_chatbot__feedback') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 

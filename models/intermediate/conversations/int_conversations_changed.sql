@@ -10,7 +10,8 @@
     The changelog that drives incremental processing: one row per conversation and
     ingest batch whose staging rows touched it. On an incremental run each touched
     user's other conversations are listed too, because whether a conversation was
-    recontacted depends on the user's next conversation.
+    recontacted depends on the user's next conversation; those rows say
+    is_content_changed = false (their own messages, events and feedback did not change).
 -#}
 
 with
@@ -70,7 +71,7 @@ touched_users as (
 
 same_user_conversations as (
 
-    select
+    select distinct
         conversations.conversation_id,
         touched_users.batch_id
 
@@ -82,15 +83,31 @@ same_user_conversations as (
 
 changed as (
 
-    select * from touched
-    union
-    select * from same_user_conversations
+    select
+        touched.*,
+        true as is_content_changed
+    from touched
+
+    union all
+
+    select
+        same_user_conversations.*,
+        false as is_content_changed
+    from same_user_conversations
+    left join touched
+        on
+            same_user_conversations.conversation_id = touched.conversation_id
+            and same_user_conversations.batch_id = touched.batch_id
+    where touched.conversation_id is null
 
 ),
 {% else %}
 changed as (
 
-    select * from touched
+    select
+        touched.*,
+        true as is_content_changed
+    from touched
 
 ),
 {% endif %}
@@ -102,6 +119,9 @@ final as (
         changed.conversation_id,
         changed.batch_id,
         conversations.user_id,
+
+        -- booleans
+        changed.is_content_changed,
 
         -- dates
         {{ utc_date('conversations.started_at') }} as conversation_date

@@ -1,26 +1,26 @@
 -- depends_on: {{ ref('int_conversations_changed') }}
--- (read only by changed_conversations_only() on incremental runs)
+-- (read only by changed_conversations_only(content_only=true) on incremental runs)
 
 with
 
 messages as (
 
     select * from {{ ref('int_messages_priced') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 feedback as (
 
     select * from {{ ref('stg_chatbot__feedback') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 

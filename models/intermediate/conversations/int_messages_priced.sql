@@ -1,12 +1,12 @@
 -- depends_on: {{ ref('int_conversations_changed') }}
--- (read only by changed_conversations_only() on incremental runs)
+-- (read only by changed_conversations_only(content_only=true) on incremental runs)
 
 with
 
 messages as (
 
     select * from {{ ref('int_messages_sessionized') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 

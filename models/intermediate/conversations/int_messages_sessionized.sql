@@ -3,14 +3,14 @@ with
 messages as (
 
     select * from {{ ref('stg_chatbot__messages') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('stg_chatbot__conversations') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 

@@ -12,14 +12,14 @@ with
 events as (
 
     select * from {{ ref('stg_chatbot__events') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('stg_chatbot__conversations') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 

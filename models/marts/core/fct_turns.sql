@@ -3,7 +3,7 @@ with
 turns as (
 
     select * from {{ ref('int_turns_paired') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(content_only=true) }}
 
 ),
 
