@@ -114,13 +114,26 @@ def _say(message: str) -> None:
 
 
 def run_internal_step(argv: list[str]) -> int:
-    """``_step reference|pandas --landing L --until D --out F``: one measured script."""
+    """``_step reference|pandas --landing L --until D --out F``: one measured script.
+
+    ``_step parse``: dbt's parse of the project for the home in ``CHATBATCH_HOME``, with
+    the vars of a default nightly (the set-up of a copied home, see ``warm_parse``).
+    """
     parser = argparse.ArgumentParser(prog="chatbatch.bench _step")
-    parser.add_argument("kind", choices=["reference", "pandas"])
-    parser.add_argument("--landing", type=Path, required=True)
-    parser.add_argument("--until", type=date.fromisoformat, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("kind", choices=["reference", "pandas", "parse"])
+    parser.add_argument("--landing", type=Path)
+    parser.add_argument("--until", type=date.fromisoformat)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.kind == "parse":
+        from chatbatch.build import dbt_args, run_dbt
+        from chatbatch.nightly import NightlyOptions, dbt_vars
+        from chatbatch.paths import Paths
+
+        outcome = run_dbt(dbt_args("parse", variables=dbt_vars(NightlyOptions())), Paths.from_env())
+        return 0 if outcome.success else 1
+    if args.landing is None or args.until is None or args.out is None:
+        parser.error(f"{args.kind} needs --landing, --until and --out")
     started = time.perf_counter()
     if args.kind == "reference":
         from chatbatch.bench.reference import daily_report
