@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from chatbatch import bench
+from chatbatch import bench, duck
 from chatbatch.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_QUALITY, NightlyOptions
 from chatbatch.paths import Paths
 
@@ -97,7 +97,7 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.ingest import ingest
 
     paths.export()
-    con = duckdb.connect(str(paths.warehouse))
+    con = duck.connect(str(paths.warehouse))
     try:
         result = ingest(con, paths.landing, progress=_say)
     finally:

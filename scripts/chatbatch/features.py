@@ -13,9 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from chatbatch import artefacts
+from chatbatch import artefacts, duck
 from chatbatch.workloads import Phase, WorkloadContext
 
 # DuckDB SQL (date arithmetic); parameter $as_of: the as-of date (ISO).
@@ -51,7 +49,7 @@ class UserFeaturesWorkload:
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
         folder = export_folder(ctx.paths.home)
-        con = duckdb.connect(str(ctx.paths.warehouse), read_only=True)
+        con = duck.connect(str(ctx.paths.warehouse), read_only=True)
         try:
             as_of = ctx.run_date.isoformat()
             table = con.sql(LATEST_FEATURES, params={"as_of": as_of}).to_arrow_table()

@@ -48,6 +48,9 @@ class BatchRecord:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     tests: dict[str, int] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)
+    # [step, MiB] in the order the steps ran: the process's peak resident memory at the
+    # end of each step. It only grows, so the step where it jumps needed the memory.
+    peak_rss_mib: list[tuple[str, float]] = field(default_factory=list)
     published: bool = False
     error: str | None = None
     failed_step: str | None = None

@@ -19,6 +19,7 @@ at any moment leaves a state the next run repairs:
 from __future__ import annotations
 
 import re
+import resource
 import sys
 import time
 import traceback
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from chatbatch import alert, history, ingest, publish, workloads
+from chatbatch import alert, duck, history, ingest, publish, workloads
 from chatbatch.build import DbtOutcome, dbt_args, run_dbt
 from chatbatch.faults import checkpoint
 from chatbatch.lock import BatchLock, LockHeld
@@ -44,6 +45,11 @@ EXIT_LOCKED = 3
 EXIT_QUALITY = 4
 
 BASE_SELECTOR = "path:models/staging/chatbot/base"
+# What a night runs besides its selection. Unit tests check the SQL, not the data: they
+# run in CI and in developers' `dbt build`, and code does not change between nights
+# (13 unit tests cost ~4 thread-s a night). dbt's file log at debug level records every
+# statement of ~400 nodes; info keeps the node results, errors and timings.
+NIGHTLY_DBT_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "info")
 EVENT_TIME_COLUMNS = {
     "conversations": "started_at",
     "messages": "sent_at",
@@ -126,7 +132,7 @@ class Nightly:
         return with_retries(action, what=what, attempts=self.options.retries)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        return self._retry("open warehouse", lambda: duckdb.connect(str(self.paths.warehouse)))
+        return self._retry("open warehouse", lambda: duck.connect(str(self.paths.warehouse)))
 
     def _timed(self, record: history.BatchRecord, step: str, action: Callable[[], T]) -> T:
         started = time.monotonic()
@@ -134,6 +140,8 @@ class Nightly:
             return action()
         finally:
             record.steps[step] = round(time.monotonic() - started, 3)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            record.peak_rss_mib.append((step, round(peak, 1)))
 
     def _dbt(self, record: history.BatchRecord, step: str, args: list[str]) -> DbtOutcome:
         started = time.monotonic()
@@ -421,6 +429,7 @@ class Nightly:
                     select=[BASE_SELECTOR],
                     variables=variables,
                     full_refresh=options.full_refresh,
+                    extra=NIGHTLY_DBT_FLAGS,
                 ),
             ),
         )
@@ -436,6 +445,7 @@ class Nightly:
                     exclude=[BASE_SELECTOR],
                     variables=variables,
                     full_refresh=options.full_refresh,
+                    extra=NIGHTLY_DBT_FLAGS,
                 ),
             ),
         )
@@ -561,7 +571,7 @@ class Nightly:
         files = [f for f in ingest.discover(self.paths.landing) if f.export_date <= self.options.run_date]
         known: set[str] = set()
         if self.paths.warehouse.exists():
-            con = duckdb.connect(str(self.paths.warehouse), read_only=True)
+            con = duck.connect(str(self.paths.warehouse), read_only=True)
             try:
                 known = set(ingest.known_files(con))
             except duckdb.CatalogException:

@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from chatbatch import duck
 from chatbatch.faults import checkpoint
 
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb")
@@ -61,7 +62,7 @@ def publish(
     if base_batch is not None:
         shutil.copyfile(analytics, staging_file)
     rows: dict[str, int] = {}
-    con = duckdb.connect(str(staging_file))
+    con = duck.connect(str(staging_file))
     try:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         tables = _tables(con, "warehouse", schemas)
@@ -92,7 +93,7 @@ def published_batch(analytics: Path) -> int | None:
     if not analytics.exists():
         return None
     try:
-        con = duckdb.connect(str(analytics), read_only=True)
+        con = duck.connect(str(analytics), read_only=True)
     except duckdb.Error:
         return None
     try:

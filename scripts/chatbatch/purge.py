@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from chatbatch import duck
 from chatbatch.exports.archive import archive_root, load_manifest
 from chatbatch.exports.files import sha256_of
 from chatbatch.ingest import LandingFile, discover
@@ -146,7 +147,7 @@ def plan(
             Verdict(f.relative_path, f.entity, f.export_date.isoformat(), False, "no warehouse yet")
             for f in candidates
         ]
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    con = duck.connect(str(paths.warehouse), read_only=True)
     try:
         manifest = {
             path: (sha, int(lines), int(batch), error)

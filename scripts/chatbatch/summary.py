@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from chatbatch import duck
 
 LAYERS = ("raw", "staging", "intermediate", "marts", "audit")
 
 
 def warehouse_summary(database: Path) -> str:
     """A short, human-readable account of what the warehouse holds."""
-    con = duckdb.connect(str(database), read_only=True)
+    con = duck.connect(str(database), read_only=True)
     try:
         lines = [f"Warehouse: {database}"]
         tables = con.execute(

@@ -170,6 +170,7 @@ def nightly_details(home: Path) -> dict[str, Any]:
         "status": record.get("status"),
         "lines_read": record.get("lines_read"),
         "steps": record.get("steps") or {},
+        "peak_rss_mib": record.get("peak_rss_mib") or [],
         "models": models,
         "tests": record.get("tests") or {},
         "error": record.get("error"),

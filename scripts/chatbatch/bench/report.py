@@ -132,10 +132,21 @@ def where_time_goes(result: ScaleRun, top: int = 8) -> dict[str, Any]:
         models = sorted(((s or 0.0, m) for m, s in run.details["models"].items()), reverse=True)
         summary[key] = {
             "steps": run.details.get("steps", {}),
+            "peak_rss_mib_after_step": run.details.get("peak_rss_mib", []),
             "model_seconds_total": round(sum(s for s, _ in models), 3),
             "slowest_models": {m: s for s, m in models[:top]},
         }
     return summary
+
+
+def _memory_jumps(peaks: list[list[Any]]) -> str:
+    """The steps that raised the process's peak RSS, with the peak after each (MiB)."""
+    jumps, previous = [], 0.0
+    for step, peak in peaks:
+        if peak > previous + 32:
+            jumps.append(f"{step} {peak:,.0f}")
+        previous = max(previous, peak)
+    return ", ".join(jumps)
 
 
 def format_where_time_goes(result: ScaleRun) -> str:
@@ -146,6 +157,9 @@ def format_where_time_goes(result: ScaleRun) -> str:
         lines.append(
             f"  {key}: steps [{steps}]; models total {info['model_seconds_total']:.1f} s; slowest: {models}"
         )
+        memory = _memory_jumps(info["peak_rss_mib_after_step"])
+        if memory:
+            lines.append(f"    peak RSS reached in: {memory}")
     return "where time goes (median run, seconds):\n" + "\n".join(lines) if lines else ""
 
 

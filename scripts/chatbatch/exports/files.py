@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from chatbatch import duck
 from chatbatch.artefacts import sha256_of
 
 __all__ = ["sha256_of"]  # the exports' one file hash (chatbatch.artefacts)
@@ -23,7 +24,7 @@ ROW_GROUP_SIZE = 100_000
 
 
 def connect_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duck.connect(str(warehouse), read_only=True)
     con.execute("set threads = 1")  # one writer thread: byte-identical files
     return con
 

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from chatbatch import artefacts
+from chatbatch import artefacts, duck
 from chatbatch.kb import sql
 from chatbatch.kb.chunking import Chunk, ChunkerConfig, chunk_document
 from chatbatch.kb.embedding import Embedder, from_env
@@ -180,7 +180,7 @@ class KbIndexWorkload:
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
         embedder = from_env()
-        con = duckdb.connect(str(ctx.paths.warehouse))
+        con = duck.connect(str(ctx.paths.warehouse))
         try:
             change = update_index(con, ctx.batch_id, embedder)
             manifest, written = export_index(con, export_folder(ctx.paths.home), ctx.batch_id)

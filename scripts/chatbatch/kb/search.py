@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
+from chatbatch import duck
 from chatbatch.kb import sql
 from chatbatch.kb.embedding import for_index
 from chatbatch.kb.text import tokenize
@@ -38,7 +37,7 @@ class Hit:
 def search(database: Path, question: str, k: int = 5, bm25_weight: float = DEFAULT_BM25_WEIGHT) -> list[Hit]:
     if not 0.0 <= bm25_weight <= 1.0:
         raise ValueError("bm25 weight must be within [0, 1]")
-    con = duckdb.connect(str(database), read_only=True)
+    con = duck.connect(str(database), read_only=True)
     try:
         row = con.execute("select embedder, dim from kb.index_settings").fetchone()
         if row is None:

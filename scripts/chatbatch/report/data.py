@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from chatbatch import duck
 from chatbatch.report.periods import Period
 
 # One KPI: (key, label, kind, better). kind "count" compares per-day averages in percent,
@@ -199,7 +200,7 @@ def _batches(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict[str, A
 def load(analytics: Path, period: Period, batch: dict[str, Any] | None = None) -> ReportData:
     """Every figure of one report. `batch` (the night's run record, with its final
     steps) replaces the published copy of the same batch, if it ran in the period."""
-    con = duckdb.connect(str(analytics), read_only=True)
+    con = duck.connect(str(analytics), read_only=True)
     try:
         baseline = period.previous
         batches = _batches(con, period)

@@ -1,0 +1,33 @@
+"""Every DuckDB connection the runner opens, with the memory limit that bounds it.
+
+dbt's connections take their settings from ``profiles.yml``; the runner's own (ingest,
+gate, audit, publish, the exports, the report) come from here. Without a limit DuckDB
+may use 80 % of the machine's memory per database, and a night opens several in one
+process: the 90-day catch-up peaked at 3.3 GiB that way (docs/benchmark.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+MEMORY_LIMIT_ENV = "CHATBATCH_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "1536MB"  # the default of profiles.yml's dev and ci targets
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    if not _SIZE.match(value):
+        raise ValueError(f"{MEMORY_LIMIT_ENV} must be a size such as 1536MB or 2GB, got {value!r}")
+    return value
+
+
+def connect(database: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open ``database`` with the runner's memory limit (spilling to ``<database>.tmp``)."""
+    con = duckdb.connect(str(database), read_only=read_only)
+    con.execute(f"set memory_limit = '{memory_limit()}'")
+    return con
