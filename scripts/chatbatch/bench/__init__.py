@@ -130,7 +130,8 @@ def run_internal_step(argv: list[str]) -> int:
         from chatbatch.nightly import NightlyOptions, dbt_vars
         from chatbatch.paths import Paths
 
-        outcome = run_dbt(dbt_args("parse", variables=dbt_vars(NightlyOptions())), Paths.from_env())
+        variables = dbt_vars(NightlyOptions(run_date=date.today()))  # lookback_days as a nightly
+        outcome = run_dbt(dbt_args("parse", variables=variables), Paths.from_env())
         return 0 if outcome.success else 1
     if args.landing is None or args.until is None or args.out is None:
         parser.error(f"{args.kind} needs --landing, --until and --out")
