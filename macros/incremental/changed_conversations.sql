@@ -86,7 +86,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- for value in [start, end] -%}
-        {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', value | string) -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value | string) -%}
             {{ exceptions.raise_compiler_error("backfill vars must be YYYY-MM-DD dates, got " ~ value) }}
         {%- endif -%}
     {%- endfor -%}
