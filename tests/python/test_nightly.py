@@ -93,6 +93,39 @@ def test_incremental_nights_equal_a_full_refresh(reference: dict) -> None:
     assert nightly_features == full_features and nightly_features["features.feat_user_daily"][0] > 0
 
 
+def test_a_night_recomputes_messages_only_of_conversations_whose_rows_changed(reference: dict) -> None:
+    """A returning user's earlier conversations are recomputed for recontact
+    (fct_conversations), their messages are not: a night costs what its data touches."""
+    con = duckdb.connect(str(reference["home"] / "warehouse.duckdb"), read_only=True)
+    try:
+        last = con.execute("select max(batch_id) from intermediate.int_conversations_changed").fetchone()
+        listed, conversations_recomputed, messages_recomputed = con.execute(
+            """
+            with messages as (
+                select conversation_id, max(_processed_batch_id) as processed_batch_id
+                from marts.fct_messages
+                group by 1
+            )
+            select
+                count(*),
+                count(*) filter (where conversations._processed_batch_id = changes.batch_id),
+                count(*) filter (where messages.processed_batch_id = changes.batch_id)
+            from intermediate.int_conversations_changed as changes
+            inner join marts.fct_conversations as conversations
+                on changes.conversation_id = conversations.conversation_id
+            left join messages
+                on changes.conversation_id = messages.conversation_id
+            where changes.batch_id = ? and not changes.is_content_changed
+            """,
+            [last[0]],
+        ).fetchone()
+    finally:
+        con.close()
+    assert listed > 0  # returning users: the last night listed their earlier conversations
+    assert conversations_recomputed == listed
+    assert messages_recomputed == 0
+
+
 def test_same_night_twice_is_a_noop(reference: dict, tmp_path: Path) -> None:
     home = reference["home"]
     before = (home / "analytics.duckdb").stat().st_mtime_ns
