@@ -63,13 +63,13 @@ recomputed_conversations as (
         and messages.thumbs_value = -1
 
     {% if is_incremental() %}
-        union
+    union
 
-        select previous.conversation_id
-        from {{ this }} as previous
-        where previous.chosen_conversation_id in (
-            select changed_messages.conversation_id from changed_messages
-        )
+    select previous.conversation_id
+    from {{ this }} as previous
+    where previous.chosen_conversation_id in (
+        select changed_messages.conversation_id from changed_messages
+    )
     {% endif %}
 
 ),

@@ -101,6 +101,12 @@ class NightlyOptions:
     backfill_end: date | None = None
     say: Callable[[str], None] = print
 
+    @property
+    def recomputes_history(self) -> bool:
+        """A full refresh or a backfill: runs with nothing new, copies every published
+        table whole and hands the workloads a full rebuild."""
+        return self.full_refresh or self.backfill_start is not None
+
 
 def dbt_vars(options: NightlyOptions) -> dict[str, Any]:
     """The window handed to dbt, validated: only ints and ISO dates reach SQL.
@@ -394,7 +400,7 @@ class Nightly:
             f"over {len(pending['dates'])} export dates"
         )
         caught_up = previous is None or previous["status"] == "ok"
-        forced = options.full_refresh or options.backfill_start is not None
+        forced = options.recomputes_history
         if pending["lines"] == 0 and caught_up and not forced:
             return self._finish(record, "skipped", EXIT_OK, "no new data", None)
         if options.min_new_records and pending["lines"] < options.min_new_records and not forced:
@@ -488,7 +494,7 @@ class Nightly:
                 run_date=self.options.run_date,
                 say=self.say,
                 record=record.to_dict(),
-                full_refresh=self.options.full_refresh or self.options.backfill_start is not None,
+                full_refresh=self.options.recomputes_history,
             )
             try:
                 outputs = self._timed(record, workload.name, lambda w=workload, c=ctx: w.run(c))
@@ -503,10 +509,12 @@ class Nightly:
     def _publish(self, record: history.BatchRecord) -> None:
         runs = [r for r in self.history.records() if r["batch_id"] != record.batch_id]
         runs.append(record.to_dict())
-        # after a full refresh or a backfill every table is copied whole
-        incremental = not (self.options.full_refresh or self.options.backfill_start)
         rows = publish.publish(
-            self.paths.warehouse, self.paths.analytics, record.to_dict(), runs, incremental=incremental
+            self.paths.warehouse,
+            self.paths.analytics,
+            record.to_dict(),
+            runs,
+            incremental=not self.options.recomputes_history,
         )
         self.say(f"  published {len(rows)} tables to {self.paths.analytics}")
         # nightly data tests check only rows of later batches (macros/tests/unpublished_rows.sql)

@@ -117,7 +117,7 @@ def run_internal_step(argv: list[str]) -> int:
     """``_step reference|pandas --landing L --until D --out F``: one measured script.
 
     ``_step parse``: dbt's parse of the project for the home in ``CHATBATCH_HOME``, with
-    the vars of a default nightly (the set-up of a copied home, see ``warm_parse``).
+    the vars of a default nightly (the set-up of a copied home: ``ScaleRun._warm_parse`` in runner.py).
     """
     parser = argparse.ArgumentParser(prog="chatbatch.bench _step")
     parser.add_argument("kind", choices=["reference", "pandas", "parse"])

@@ -74,6 +74,21 @@ def _no_data(ax: Axes) -> None:
     ax.set_yticks([])
 
 
+def _stacked_bars(
+    ax: Axes,
+    days: list[Any],
+    values: dict[tuple[Any, str], Any],
+    series: list[str],
+    colours: dict[str, str] | None = None,
+) -> None:
+    """One bar per day, stacked by `series` in order; `values[(day, name)]`, missing is 0."""
+    bottom = [0.0] * len(days)
+    for name in series:
+        heights = [float(values.get((d, name)) or 0) for d in days]
+        ax.bar(range(len(days)), heights, bottom=bottom, color=(colours or {}).get(name), label=name)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+
+
 def _day_axis(ax: Axes, days: list[Any]) -> None:
     step = max(1, len(days) // 7)
     ax.set_xticks(range(0, len(days), step))
@@ -96,11 +111,7 @@ def outcomes(data: ReportData) -> Chart:
     with _figure() as (fig, ax):
         days = [r["day"] for r in data.daily]
         counts = {(r["day"], r["outcome"]): r["conversations"] for r in data.outcomes}
-        bottom = [0.0] * len(days)
-        for outcome, colour in OUTCOME_COLOURS.items():
-            heights = [float(counts.get((d, outcome), 0)) for d in days]
-            ax.bar(range(len(days)), heights, bottom=bottom, color=colour, label=outcome)
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        _stacked_bars(ax, days, counts, list(OUTCOME_COLOURS), OUTCOME_COLOURS)
         _day_axis(ax, days)
         ax.set_ylabel("conversations")
         fig.legend(loc="outside lower center", fontsize=7, ncol=5)
@@ -162,11 +173,7 @@ def cost_by_model(data: ReportData) -> Chart:
         cost = {(r["day"], r["model"]): float(r["cost_usd"] or 0) for r in data.cost_by_model}
         if not models:
             _no_data(ax)
-        bottom = [0.0] * len(days)
-        for model in models:
-            heights = [cost.get((d, model), 0.0) for d in days]
-            ax.bar(range(len(days)), heights, bottom=bottom, label=model)
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        _stacked_bars(ax, days, cost, models)
         if models:
             _day_axis(ax, days)
             ax.set_ylabel("cost (USD)")
