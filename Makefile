@@ -87,7 +87,7 @@ test-spark: $(SPARK_STAMP) ## build the project on Spark (local PySpark) and on 
 	@command -v java >/dev/null || [ -n "$$JAVA_HOME" ] || { \
 		echo "make test-spark: Spark needs Java 17 (java on PATH or JAVA_HOME);" \
 			"e.g. apt-get install openjdk-17-jre-headless" >&2; exit 2; }
-	$(BIN)/python -m chatbatch.spark_compare --home $(CURDIR)/build/spark
+	$(BIN)/python -m chatbatch_dev.spark_compare --home $(CURDIR)/build/spark
 
 bench: $(STAMP) ## the benchmark (SCALE=small|standard|large, see docs/benchmark.md)
 	$(BIN)/chatbatch bench --scale $(or $(SCALE),small)

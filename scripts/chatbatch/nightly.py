@@ -30,12 +30,16 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from chatbatch import alert, duck, history, ingest, publish, workloads
-from chatbatch.build import DbtOutcome, dbt_args, run_dbt
-from chatbatch.faults import checkpoint
-from chatbatch.lock import BatchLock, LockHeld
-from chatbatch.paths import Paths
-from chatbatch.retry import is_transient, with_retries
+from chatbatch.accumulate import ingest
+from chatbatch.core import duck
+from chatbatch.core.faults import checkpoint
+from chatbatch.core.lock import BatchLock, LockHeld
+from chatbatch.core.paths import Paths
+from chatbatch.core.retry import is_transient, with_retries
+from chatbatch.monitor import alert, history
+from chatbatch.monitor.record import BatchRecord, ModelRun, utc_now
+from chatbatch.output import publish, registry, workload
+from chatbatch.process.dbt import DbtOutcome, dbt_args, run_dbt
 
 T = TypeVar("T")
 
@@ -140,7 +144,7 @@ class Nightly:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         return self._retry("open warehouse", lambda: duck.connect(str(self.paths.warehouse)))
 
-    def _timed(self, record: history.BatchRecord, step: str, action: Callable[[], T]) -> T:
+    def _timed(self, record: BatchRecord, step: str, action: Callable[[], T]) -> T:
         started = time.monotonic()
         try:
             return action()
@@ -149,7 +153,7 @@ class Nightly:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             record.peak_rss_mib.append((step, round(peak, 1)))
 
-    def _dbt(self, record: history.BatchRecord, step: str, args: list[str]) -> DbtOutcome:
+    def _dbt(self, record: BatchRecord, step: str, args: list[str]) -> DbtOutcome:
         started = time.monotonic()
 
         def invoke() -> DbtOutcome:
@@ -168,10 +172,7 @@ class Nightly:
         )
         for result in outcome.results:
             if result["resource_type"] in ("model", "seed", "snapshot"):
-                record.models[result["name"]] = {
-                    "status": result["status"],
-                    "seconds": result["seconds"],
-                }
+                record.models[result["name"]] = ModelRun(result["status"], result["seconds"])
             elif result["resource_type"] in ("test", "unit_test"):
                 key = {"success": "pass"}.get(result["status"], result["status"])
                 record.tests[key] = record.tests.get(key, 0) + 1
@@ -182,7 +183,7 @@ class Nightly:
 
     # -- steps -----------------------------------------------------------------
 
-    def accumulate(self, record: history.BatchRecord) -> ingest.IngestResult:
+    def accumulate(self, record: BatchRecord) -> ingest.IngestResult:
         con = self._connect()
         try:
             ingest.ensure_state(con)
@@ -242,7 +243,7 @@ class Nightly:
             "max_batch": max_batch,
         }
 
-    def quality_gate(self, record: history.BatchRecord, pending: dict[str, Any]) -> None:
+    def quality_gate(self, record: BatchRecord, pending: dict[str, Any]) -> None:
         """Quarantine rate of the ungated batches; roll them back when it is too high."""
         con = self._connect()
         try:
@@ -285,7 +286,7 @@ class Nightly:
         con.execute("delete from chatbatch.landing_files where batch_id > ?", [gated])
         con.execute("commit")
 
-    def audit(self, record: history.BatchRecord, pending: dict[str, Any]) -> None:
+    def audit(self, record: BatchRecord, pending: dict[str, Any]) -> None:
         """The numbers must add up, for every entity and day, before anything is published."""
         con = self._connect()
         try:
@@ -341,7 +342,7 @@ class Nightly:
                     [name],
                 ).fetchone()
                 if relation:
-                    info["rows"] = _scalar(con, f'select count(*) from "{relation[0]}"."{name}"')
+                    info.rows = _scalar(con, f'select count(*) from "{relation[0]}"."{name}"')
         finally:
             con.close()
 
@@ -367,7 +368,7 @@ class Nightly:
         if options.dry_run:
             return self._dry_run()
         previous = self.history.last(("ok", "failed", "quality_failed", "interrupted"))
-        record = history.BatchRecord(
+        record = BatchRecord(
             batch_id=self._next_batch_id(),
             command=options.command,
             run_date=options.run_date.isoformat(),
@@ -386,7 +387,7 @@ class Nightly:
             traceback.print_exc()
             return self._finish(record, "failed", EXIT_FAILED, f"{type(exc).__name__}: {exc}", None)
 
-    def _steps(self, record: history.BatchRecord, previous: dict[str, Any] | None) -> int:
+    def _steps(self, record: BatchRecord, previous: BatchRecord | None) -> int:
         options = self.options
         result = self._timed(record, "accumulate", lambda: self.accumulate(record))
         record.files = len(result.files_loaded)
@@ -399,7 +400,7 @@ class Nightly:
             f"  {record.files} new files, {pending['lines']:,} lines pending "
             f"over {len(pending['dates'])} export dates"
         )
-        caught_up = previous is None or previous["status"] == "ok"
+        caught_up = previous is None or previous.status == "ok"
         forced = options.recomputes_history
         if pending["lines"] == 0 and caught_up and not forced:
             return self._finish(record, "skipped", EXIT_OK, "no new data", None)
@@ -414,8 +415,8 @@ class Nightly:
         variables = dbt_vars(options)
         resumable = (
             previous is not None
-            and previous["status"] == "failed"
-            and previous.get("failed_step") == "build"
+            and previous.status == "failed"
+            and previous.failed_step == "build"
             and pending["lines"] == 0
             and not forced
         )
@@ -458,7 +459,7 @@ class Nightly:
         return self._audit_publish(record, pending, previous)
 
     def _audit_publish(
-        self, record: history.BatchRecord, pending: dict[str, Any], previous: dict[str, Any] | None
+        self, record: BatchRecord, pending: dict[str, Any], previous: BatchRecord | None
     ) -> int:
         options = self.options
         self._timed(record, "audit", lambda: self.audit(record, pending))
@@ -484,35 +485,35 @@ class Nightly:
             )
         return self._finish(record, "ok", EXIT_OK, None, None)
 
-    def _run_workloads(self, record: history.BatchRecord, phase: workloads.Phase) -> None:
+    def _run_workloads(self, record: BatchRecord, phase: workload.Phase) -> None:
         """Exports before publishing (a failure fails the batch), pages after it (a
         failure warns: the night's marts are already published)."""
-        for workload in workloads.of_phase(phase):
-            ctx = workloads.WorkloadContext(
+        for job in registry.of_phase(phase):
+            ctx = workload.WorkloadContext(
                 paths=self.paths,
                 batch_id=record.batch_id,
                 run_date=self.options.run_date,
                 say=self.say,
-                record=record.to_dict(),
+                record=record,
                 full_refresh=self.options.recomputes_history,
             )
             try:
-                outputs = self._timed(record, workload.name, lambda w=workload, c=ctx: w.run(c))
-                record.outputs[workload.name] = outputs
+                outputs = self._timed(record, job.name, lambda w=job, c=ctx: w.run(c))
+                record.outputs[job.name] = outputs
             except Exception as exc:
                 if phase == "before_publish":
-                    raise BatchFailed(workload.name, f"{type(exc).__name__}: {exc}") from exc
+                    raise BatchFailed(job.name, f"{type(exc).__name__}: {exc}") from exc
                 traceback.print_exc()
-                title = f"{workload.name} failed after publishing"
+                title = f"{job.name} failed after publishing"
                 self._alert(record, "warning", title, {"error": str(exc)})
 
-    def _publish(self, record: history.BatchRecord) -> None:
-        runs = [r for r in self.history.records() if r["batch_id"] != record.batch_id]
-        runs.append(record.to_dict())
+    def _publish(self, record: BatchRecord) -> None:
+        runs = [r for r in self.history.records() if r.batch_id != record.batch_id]
+        runs.append(record)
         rows = publish.publish(
             self.paths.warehouse,
             self.paths.analytics,
-            record.to_dict(),
+            record,
             runs,
             incremental=not self.options.recomputes_history,
         )
@@ -528,7 +529,7 @@ class Nightly:
         finally:
             con.close()
 
-    def _alert(self, record: history.BatchRecord, severity: str, title: str, details: dict[str, Any]) -> None:
+    def _alert(self, record: BatchRecord, severity: str, title: str, details: dict[str, Any]) -> None:
         sent = alert.send_alert(
             severity,
             title,
@@ -538,14 +539,14 @@ class Nightly:
 
     def _finish(
         self,
-        record: history.BatchRecord,
+        record: BatchRecord,
         status: str,
         code: int,
         message: str | None,
         step: str | None,
     ) -> int:
         record.status = status
-        record.finished_at = history.utc_now()
+        record.finished_at = utc_now()
         if status != "ok":
             record.published = False
         if status in ("failed", "quality_failed"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.paths import Paths
+from chatbatch.core.paths import Paths
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -83,8 +83,9 @@ def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """One small home built by the real nightly batch, shared read-only by the tests of
     what analysts see (the HTML report, the README's queries): nine days of slightly dirty
     exports, one batch. Tests must not write to it (copy it first)."""
+    from chatbatch_dev.generator import generate
+
     from chatbatch.cli import main
-    from chatbatch.generate import generate
 
     home = tmp_path_factory.mktemp("published") / "home"
     with pytest.MonkeyPatch.context() as patch:

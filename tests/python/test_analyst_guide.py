@@ -11,7 +11,7 @@ import sys
 import duckdb
 import pytest
 
-from chatbatch.paths import PROJECT_DIR, Paths
+from chatbatch.core.paths import PROJECT_DIR, Paths
 
 README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
 QUERIES = re.findall(r"<!-- analyst-query -->\n```sql\n(.*?)```", README, re.DOTALL)

@@ -11,8 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from chatbatch import bench
+from chatbatch_dev import bench
 
 pytest.importorskip("pandas", reason="the bench's pandas script needs the dev/bench extra")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from chatbatch.paths import PROJECT_DIR
+from chatbatch.core.paths import PROJECT_DIR
 
 SKIP_DIRS = {".venv", "build", "target", "data", "logs", "dbt_packages", ".git"}
 

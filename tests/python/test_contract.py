@@ -12,7 +12,7 @@ import jinja2
 import pytest
 
 from chatbatch.contract import ENTITIES, schema_path
-from chatbatch.paths import PROJECT_DIR
+from chatbatch.core.paths import PROJECT_DIR
 
 
 class _Returned(Exception):

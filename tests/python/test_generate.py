@@ -13,12 +13,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from chatbatch_dev.generator import GenerateSummary, generate, planted_pii
+from chatbatch_dev.generator.catalog import INTENTS, MODELS
+from chatbatch_dev.generator.pii import iban_ok, luhn_ok
 from jsonschema import Draft202012Validator
 
 from chatbatch.contract import ENTITIES, schema_path
-from chatbatch.generate import GenerateSummary, generate, planted_pii
-from chatbatch.generator.catalog import INTENTS, MODELS
-from chatbatch.generator.pii import iban_ok, luhn_ok
 
 START = date(2026, 3, 1)
 ROOT = Path(__file__).resolve().parents[2]

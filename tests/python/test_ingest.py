@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.ingest import ContentChangedError, IngestError, discover, ingest, read_lines
+from chatbatch.accumulate.ingest import ContentChangedError, IngestError, discover, ingest, read_lines
 from tests.python.conftest import write_lines
 
 

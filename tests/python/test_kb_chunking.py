@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from chatbatch_dev.generator import kb
 
-from chatbatch.generator import kb
-from chatbatch.kb.chunking import ChunkerConfig, chunk_document
-from chatbatch.kb.embedding import HashingEmbedder
-from chatbatch.kb.text import tokenize
+from chatbatch.output.kb.chunking import ChunkerConfig, chunk_document
+from chatbatch.output.kb.embedding import HashingEmbedder
+from chatbatch.output.kb.text import tokenize
 
 BODY = """# Returns: a guide
 

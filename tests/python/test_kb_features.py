@@ -17,15 +17,15 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from chatbatch_dev.generator import kb
 
-from chatbatch import workloads
-from chatbatch.artefacts import sha256_of
 from chatbatch.cli import main
-from chatbatch.generator import kb
-from chatbatch.kb.embedding import HashingEmbedder
-from chatbatch.kb.index import update_index
-from chatbatch.kb.search import search
-from chatbatch.paths import Paths
+from chatbatch.core.paths import Paths
+from chatbatch.output import workload as workloads
+from chatbatch.output.artefacts import sha256_of
+from chatbatch.output.kb.embedding import HashingEmbedder
+from chatbatch.output.kb.index import update_index
+from chatbatch.output.kb.search import search
 from tests.python.conftest import PUBLISHED_LAST_NIGHT
 
 LAST = date.fromisoformat(PUBLISHED_LAST_NIGHT)

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from chatbatch_dev.generator import generate
+
 from chatbatch.cli import main
-from chatbatch.generate import generate
-from chatbatch.paths import Paths
+from chatbatch.core.paths import Paths
 
 DAY = date(2026, 11, 2)
 PLANT_PARTITION = "export_date=2026-11-04"

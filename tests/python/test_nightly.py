@@ -17,15 +17,15 @@ from typing import ClassVar
 
 import duckdb
 import pytest
+from chatbatch_dev.generator import generate, planted_pii
 
 from chatbatch.cli import main
-from chatbatch.exports.archive import ArchiveExport
-from chatbatch.exports.files import sha256_of
-from chatbatch.exports.ml import MlDatasetsExport
-from chatbatch.generate import generate, planted_pii
-from chatbatch.lock import BatchLock
-from chatbatch.paths import PROJECT_DIR, Paths
-from chatbatch.workloads import WorkloadContext
+from chatbatch.core.lock import BatchLock
+from chatbatch.core.paths import PROJECT_DIR, Paths
+from chatbatch.output.archive import ArchiveExport
+from chatbatch.output.files import sha256_of
+from chatbatch.output.ml import MlDatasetsExport
+from chatbatch.output.workload import WorkloadContext
 from tests.python.marts import fingerprint
 
 START = date(2026, 11, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from chatbatch import publish
+from chatbatch.output import publish
 from tests.python.marts import fingerprint
 
 SCHEMAS = ("marts", "audit", "reference")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from chatbatch_dev.generator import generate
+
 from chatbatch.cli import main
-from chatbatch.generate import generate
-from chatbatch.paths import Paths
+from chatbatch.core.paths import Paths
 
 # generator dirty kind -> quarantine reason code (None: valid data that must load)
 KIND_TO_REASON = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from chatbatch.redact import PLACEHOLDERS, detect, redact, register
+from chatbatch.transform.redact import PLACEHOLDERS, detect, redact, register
 
 CORPUS = Path(__file__).parent / "fixtures" / "pii_corpus.tsv"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from chatbatch.cli import main
-from chatbatch.history import RunHistory
-from chatbatch.paths import Paths
-from chatbatch.report import reports_dir
+from chatbatch.core.paths import Paths
+from chatbatch.monitor.history import RunHistory
+from chatbatch.output.report import reports_dir
 from tests.python.conftest import PUBLISHED_LAST_NIGHT
 
 DAILY = f"{PUBLISHED_LAST_NIGHT}.html"
@@ -50,8 +50,8 @@ def test_night_writes_self_contained_daily_and_weekly_reports(published_home: Pa
     assert sorted(p.name for p in folder.iterdir()) == [DAILY, WEEKLY]
     record = RunHistory(published_home.home).last(("ok",))
     assert record is not None
-    assert record["outputs"]["report"]["files"] == [f"reports/{DAILY}", f"reports/{WEEKLY}"]
-    assert "report" in record["steps"]
+    assert record.outputs["report"]["files"] == [f"reports/{DAILY}", f"reports/{WEEKLY}"]
+    assert "report" in record.steps
 
     (conversations,) = query(
         published_home.analytics,
@@ -131,8 +131,8 @@ def test_periods_and_kpi_changes() -> None:
     """Pure logic, no warehouse: which reports a night writes, and how a change is shown."""
     from datetime import date
 
-    from chatbatch.report.periods import periods_for
-    from chatbatch.report.render import _change
+    from chatbatch.output.report.periods import periods_for
+    from chatbatch.output.report.render import _change
 
     sunday, monday = date(2026, 11, 8), date(2026, 11, 9)
     assert [p.filename for p in periods_for(sunday)] == ["2026-11-08.html"]

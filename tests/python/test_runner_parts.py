@@ -12,11 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.alert import build_alert
-from chatbatch.history import BatchRecord, RunHistory
-from chatbatch.lock import BatchLock
+from chatbatch.core.lock import BatchLock
+from chatbatch.core.retry import with_retries
+from chatbatch.monitor.alert import build_alert
+from chatbatch.monitor.history import RunHistory
+from chatbatch.monitor.record import BatchRecord
 from chatbatch.nightly import breaches_quality
-from chatbatch.retry import with_retries
 
 
 def test_transient_faults_are_retried_with_backoff() -> None:
@@ -51,7 +52,7 @@ def test_stale_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from chatbatch.lock import BatchLock;"
+            "import sys, time; from pathlib import Path; from chatbatch.core.lock import BatchLock;"
             f"BatchLock(Path({str(lock_path)!r})).acquire(); print('held', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
@@ -74,7 +75,7 @@ def test_history_skips_a_torn_line_and_reports_dead_runs(tmp_path: Path) -> None
     with history.path.open("a") as handle:
         handle.write('{"batch_id": 3, "sta')
     records = history.records()
-    assert [(r["batch_id"], r["status"]) for r in records] == [(1, "ok"), (2, "interrupted")]
+    assert [(r.batch_id, r.status) for r in records] == [(1, "ok"), (2, "interrupted")]
 
 
 def test_alert_is_slack_compatible() -> None:

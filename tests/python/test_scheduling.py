@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbatch.lock import BatchLock
-from chatbatch.paths import PROJECT_DIR, Paths
+from chatbatch.core.lock import BatchLock
+from chatbatch.core.paths import PROJECT_DIR, Paths
 
 DEPLOY = PROJECT_DIR / "deploy"
 WRAPPER = DEPLOY / "cron" / "chatbatch-nightly.sh"

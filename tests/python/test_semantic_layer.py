@@ -19,10 +19,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from chatbatch_dev.generator import generate
 
 from chatbatch.cli import main
-from chatbatch.generate import generate
-from chatbatch.paths import PROJECT_DIR, Paths
+from chatbatch.core.paths import PROJECT_DIR, Paths
 
 DAY = "2026-11-02"
 GRAIN = ("channel", "bot_id", "bot_version")

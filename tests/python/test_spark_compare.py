@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from chatbatch.spark_compare import mart_tables, normalise, rows_match
+from chatbatch_dev.spark_compare import mart_tables, normalise, rows_match
 
 
 def test_normalise_makes_engine_values_comparable() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 
 from chatbatch.cli import main
-from chatbatch.paths import Paths
+from chatbatch.core.paths import Paths
 from tests.python.conftest import write_lines
 
 CONVERSATION = {

@@ -1,7 +1,0 @@
-"""python -m chatbatch.bench"""
-
-import sys
-
-from chatbatch.bench import main
-
-sys.exit(main())

@@ -1,1 +1,0 @@
-"""Nightly exports of the working warehouse to Parquet (ML datasets, the archive)."""

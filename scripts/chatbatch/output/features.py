@@ -1,0 +1,72 @@
+"""The nightly ``user_features`` workload: the latest user features for online serving.
+
+Exports, from ``features.feat_user_daily`` in the working warehouse, each user's
+features as of the night's run date (the row valid on that day, with
+``days_since_last_conversation`` counted to that day) to
+``$CHATBATCH_HOME/exports/features/user_latest.parquet`` with ``manifest.json``.
+Rows are ordered by user, so the same night always gives the same bytes, and the
+files are rewritten only when they change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chatbatch.core import duck
+from chatbatch.output import artefacts
+from chatbatch.output.workload import Phase, WorkloadContext
+
+# DuckDB SQL (date arithmetic); parameter $as_of: the as-of date (ISO).
+LATEST_FEATURES = """
+select
+    user_id,
+    cast($as_of as date) as as_of_date,
+    preferred_channel,
+    preferred_locale,
+    last_intent,
+    conversations_to_date,
+    conversations_7d,
+    conversations_28d,
+    escalation_rate_28d,
+    csat_avg,
+    csat_ratings,
+    cast(cast($as_of as date) - last_conversation_date as integer) as days_since_last_conversation,
+    last_conversation_date,
+    as_of_date as valid_from
+from features.feat_user_daily
+where as_of_date <= cast($as_of as date) and (valid_to is null or valid_to >= cast($as_of as date))
+order by user_id
+"""
+
+
+def export_folder(home: Path) -> Path:
+    return home / "exports" / "features"
+
+
+class UserFeaturesWorkload:
+    name = "user_features"
+    phase: Phase = "before_publish"
+
+    def run(self, ctx: WorkloadContext) -> dict[str, Any]:
+        folder = export_folder(ctx.paths.home)
+        con = duck.connect(str(ctx.paths.warehouse), read_only=True)
+        try:
+            as_of = ctx.run_date.isoformat()
+            table = con.sql(LATEST_FEATURES, params={"as_of": as_of}).to_arrow_table()
+        finally:
+            con.close()
+        entry = artefacts.write_parquet(table, folder / "user_latest.parquet")
+        content = {
+            "artefact": "user_features_latest",
+            "source": "features.feat_user_daily",
+            "as_of_date": as_of,
+            "users": table.num_rows,
+            "files": {"user_latest": entry},
+        }
+        manifest, written = artefacts.write_manifest(folder, content, ctx.batch_id)
+        ctx.say(
+            f"  user features: {manifest['users']:,} users as of {as_of}; "
+            f"manifest {'written' if written else 'unchanged'}"
+        )
+        return {"users": manifest["users"], "as_of_date": as_of, "manifest_written": written}

@@ -1,0 +1,139 @@
+"""ML training sets: each nightly version of a dataset as Parquet with a manifest.
+
+``$CHATBATCH_HOME/exports/ml/<dataset>/v=<batch>/{train,valid,test}.parquet`` and
+``manifest.json`` (rows, sha256 per file, label distribution, source window). A new
+version is written only when the content changed; a version folder, once renamed into
+place, is never rewritten (immutable), and the latest version is the highest one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from chatbatch.output.files import (
+    connect_readonly,
+    dumps,
+    remove_stale_temps,
+    sha256_of,
+    write_parquet,
+)
+from chatbatch.output.workload import WorkloadContext
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    relation: str
+    key: str
+    label: str
+    where: str = "true"  # rows of the model that belong in the dataset
+
+
+DATASETS = (
+    Dataset("ml_intent_examples", "ml.ml_intent_examples", "example_id", "intent_name"),
+    Dataset(
+        "ml_response_preferences",
+        "ml.ml_response_preferences",
+        "preference_id",
+        "intent_name",
+        "chosen_message_id is not null",
+    ),
+)
+
+
+def versions(folder: Path) -> list[Path]:
+    """Complete versions of a dataset (with a manifest), oldest first."""
+    return sorted(p for p in folder.glob("v=*") if (p / "manifest.json").is_file())
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _label_distribution(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, dict[str, int]]:
+    rows = con.execute(
+        f"select split, coalesce({dataset.label}, '(none)'), count(*) "
+        f"from {dataset.relation} where {dataset.where} group by all order by all"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
+    for split, label, count in rows:
+        out[split][label] = int(count)
+    return out
+
+
+def export_dataset(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, root: Path, batch_id: int, recheck: bool
+) -> dict[str, Any]:
+    folder = root / dataset.name
+    remove_stale_temps(folder)
+    existing = versions(folder)
+    latest = json.loads((existing[-1] / "manifest.json").read_text()) if existing else None
+    watermark = int(_scalar(con, f"select coalesce(max(_processed_batch_id), 0) from {dataset.relation}"))
+    if latest and latest["source_window"]["processed_batch_id"] == watermark and not recheck:
+        return {"version": latest["version"], "written": False, "rows": latest["rows"]}
+
+    staging = folder / f".v={batch_id:06d}.{os.getpid()}.tmp"
+    files: dict[str, dict[str, Any]] = {}
+    for split in SPLITS:
+        target = staging / f"{split}.parquet"
+        where = f"({dataset.where}) and split = ?"
+        rows = write_parquet(con, dataset.relation, [dataset.key], target, where, [split])
+        files[target.name] = {"rows": rows, "sha256": sha256_of(target)}
+    if latest and latest["files"] == files:
+        shutil.rmtree(staging)
+        return {"version": latest["version"], "written": False, "rows": latest["rows"]}
+
+    version = f"v={batch_id:06d}"
+    final = folder / version
+    if final.exists():
+        shutil.rmtree(staging)
+        raise RuntimeError(f"{final} exists with other content: published ML versions are immutable")
+    window = con.execute(
+        f"select min(conversation_date), max(conversation_date) from {dataset.relation} where {dataset.where}"
+    ).fetchone() or (None, None)
+    manifest = {
+        "dataset": dataset.name,
+        "version": version,
+        "batch_id": batch_id,
+        "rows": sum(f["rows"] for f in files.values()),
+        "files": files,
+        "label_column": dataset.label,
+        "label_distribution": _label_distribution(con, dataset),
+        "source_window": {
+            "conversation_date_min": window[0],
+            "conversation_date_max": window[1],
+            "processed_batch_id": watermark,
+        },
+        "previous_version": latest["version"] if latest else None,
+    }
+    (staging / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+    os.rename(staging, final)  # the version appears whole, or not at all
+    return {"version": version, "written": True, "rows": manifest["rows"]}
+
+
+@dataclass(frozen=True)
+class MlDatasetsExport:
+    name: str = "ml_datasets"
+    phase: Literal["before_publish"] = "before_publish"
+
+    def run(self, ctx: WorkloadContext) -> dict[str, Any]:
+        root = ctx.paths.home / "exports" / "ml"
+        con = connect_readonly(ctx.paths.warehouse)
+        try:
+            out = {d.name: export_dataset(con, d, root, ctx.batch_id, ctx.full_refresh) for d in DATASETS}
+        finally:
+            con.close()
+        for name, result in out.items():
+            state = "new version" if result["written"] else "unchanged"
+            ctx.say(f"  ml {name}: {result['version']} ({result['rows']:,} rows, {state})")
+        return out

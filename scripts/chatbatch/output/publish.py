@@ -1,0 +1,245 @@
+"""Publish step (write-audit-publish): make audited marts visible atomically.
+
+The published schemas are written into a new DuckDB file beside ``analytics.duckdb``,
+which then replaces it with one ``os.replace``. Analysts only ever open
+``analytics.duckdb``: it is never written in place, so a read-only connection works at
+any time, even while the next batch builds, and a connection opened before a publish
+keeps reading the previous, consistent version.
+
+A night's publish costs what the night changed, not the history: the new file starts
+as a copy of the previous published file; the big per-conversation marts
+(PATCHED_BY_CONVERSATION) receive only the conversations recomputed since the batch
+that file holds (delete + insert, from the changelog the models use), the append-only
+audit table only the new batches, and every other (small) table is copied whole. A
+patched table must end with the warehouse's row count and columns, else it is copied
+whole. A full refresh, a backfill, or a missing / unreadable previous file copies
+everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from chatbatch.core import duck
+from chatbatch.core.faults import checkpoint
+from chatbatch.monitor.record import BatchRecord
+
+PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb")
+CHANGELOG = "int_conversations_changed"
+# incremental marts recomputed per changed conversation (delete+insert on conversation_id);
+# a new mart joins this list only if it is maintained the same way
+PATCHED_BY_CONVERSATION = {
+    ("marts", "fct_conversations"),
+    ("marts", "fct_messages"),
+    ("marts", "fct_turns"),
+    ("marts", "fct_tool_calls"),
+}
+# append-only tables: (schema, table) -> the ingest batch column
+APPEND_ONLY = {("audit", "quarantine_records"): "batch_id"}
+
+
+def publish(
+    warehouse: Path,
+    analytics: Path,
+    batch: BatchRecord,
+    history: list[BatchRecord],
+    schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+    incremental: bool = True,
+) -> dict[str, int]:
+    """Write the published schemas and the run history; return rows per table.
+
+    ``incremental`` allows patching the previous published file (see the module doc);
+    the caller passes False after a full refresh or a backfill.
+    """
+    staging_file = analytics.with_name(analytics.name + ".publishing")
+    staging_file.unlink(missing_ok=True)
+    base_batch = published_batch(analytics) if incremental else None
+    if base_batch is not None:
+        shutil.copyfile(analytics, staging_file)
+    rows: dict[str, int] = {}
+    con = duck.connect(str(staging_file))
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        tables = _tables(con, "warehouse", schemas)
+        changelog = _changelog(con, base_batch)
+        con.execute("begin transaction")
+        for schema, table in sorted(set(_tables(con, _main(con), (*schemas, "ops"))) - set(tables)):
+            con.execute(f'drop table "{schema}"."{table}"')
+        for schema in sorted({schema for schema, _ in tables}):
+            con.execute(f'create schema if not exists "{schema}"')
+        for schema, table in tables:
+            rows[f"{schema}.{table}"] = _publish_table(con, schema, table, base_batch, changelog)
+        con.execute("commit")
+        con.execute("detach warehouse")
+        _write_ops(con, batch, history)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    _fsync(staging_file)
+    checkpoint("publish:before_rename")
+    os.replace(staging_file, analytics)
+    _fsync(analytics.parent)
+    checkpoint("publish:after_rename")
+    return rows
+
+
+def published_batch(analytics: Path) -> int | None:
+    """The batch the published file holds, or None when there is no usable file."""
+    if not analytics.exists():
+        return None
+    try:
+        con = duck.connect(str(analytics), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("select max(batch_id) from ops.published_batch").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def _main(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("select current_database()").fetchone()
+    return str(row[0]) if row else "memory"
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [
+        (str(schema), str(table))
+        for schema, table in con.execute(
+            """
+            select table_schema, table_name
+            from information_schema.tables
+            where table_catalog = ? and table_type = 'BASE TABLE'
+                and table_schema in ({})
+            order by 1, 2
+            """.format(", ".join("?" for _ in schemas)),
+            [catalog, *schemas],
+        ).fetchall()
+    ]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return [
+        (str(name), str(kind))
+        for name, kind in con.execute(
+            """
+            select column_name, data_type from information_schema.columns
+            where table_catalog = ? and table_schema = ? and table_name = ?
+            order by ordinal_position
+            """,
+            [catalog, schema, table],
+        ).fetchall()
+    ]
+
+
+def _changelog(con: duckdb.DuckDBPyConnection, base_batch: int | None) -> bool:
+    """Load the conversations recomputed since ``base_batch`` into a temp table."""
+    if base_batch is None:
+        return False
+    found = con.execute(
+        "select table_schema from information_schema.tables "
+        "where table_catalog = 'warehouse' and table_name = ?",
+        [CHANGELOG],
+    ).fetchone()
+    if not found:
+        return False
+    con.execute(
+        f"""
+        create temp table _published_changes as
+        select distinct conversation_id
+        from warehouse."{found[0]}"."{CHANGELOG}"
+        where batch_id > ?
+        """,
+        [base_batch],
+    )
+    return True
+
+
+def _publish_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, base_batch: int | None, changelog: bool
+) -> int:
+    """Patch the table in place when it is safe to, else copy it whole; return its rows."""
+    source = f'warehouse."{schema}"."{table}"'
+    target = f'"{schema}"."{table}"'
+    main = _main(con)
+    columns = _columns(con, "warehouse", schema, table)
+    same_shape = base_batch is not None and _columns(con, main, schema, table) == columns
+    names = {name for name, _ in columns}
+    patched = False
+    if same_shape and changelog and (schema, table) in PATCHED_BY_CONVERSATION and "conversation_id" in names:
+        changed = "conversation_id in (select conversation_id from _published_changes)"
+        con.execute(f"delete from {target} where {changed}")
+        con.execute(f"insert into {target} by name select * from {source} where {changed}")
+        patched = True
+    elif same_shape and (schema, table) in APPEND_ONLY:
+        column = APPEND_ONLY[(schema, table)]
+        con.execute(f'insert into {target} by name select * from {source} where "{column}" > ?', [base_batch])
+        patched = True
+    if patched:
+        published, expected = (_count(con, name) for name in (target, source))
+        if published == expected:
+            return published
+    con.execute(f"drop table if exists {target}")
+    con.execute(f"create table {target} as select * from {source}")
+    return _count(con, target)
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = con.execute(f"select count(*) from {relation}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _write_ops(con: duckdb.DuckDBPyConnection, batch: BatchRecord, history: list[BatchRecord]) -> None:
+    """Run history and the published batch, for analysts and dashboards."""
+    con.execute("create schema if not exists ops")
+    con.execute(
+        """
+        create table ops.batch_runs (
+            batch_id integer, command varchar, status varchar, run_date date,
+            started_at timestamptz, finished_at timestamptz, files integer,
+            lines_read bigint, loaded bigint, quarantined bigint, duplicates bigint,
+            late_beyond_lookback bigint, published boolean, error varchar, record json
+        )
+        """
+    )
+    for record in history:
+        con.execute(
+            "insert into ops.batch_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                record.batch_id,
+                record.command,
+                record.status,
+                record.run_date,
+                record.started_at,
+                record.finished_at,
+                record.files,
+                record.lines_read,
+                record.loaded,
+                record.quarantined,
+                record.duplicates,
+                record.late_beyond_lookback,
+                record.published,
+                record.error,
+                json.dumps(record.to_dict(), default=str),
+            ],
+        )
+    con.execute(
+        "create table ops.published_batch as select ? as batch_id, ? as run_date, now() as published_at",
+        [batch.batch_id, batch.run_date],
+    )
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,154 @@
+"""``chatbatch bench``: how fast and how lean is the nightly batch, against references.
+
+One run generates exports and measures, each step in a fresh child process (wall time,
+peak RSS): a cold build, the nightly of one new day, a full refresh, the same daily
+report from a hand-written DuckDB script and from a pandas script, and (``large``) the
+nightly on 90 days of history. It prints one table with medians and the goal ratios and
+writes everything to ``bench/results/<timestamp>.json``. It asserts no times.
+
+``chatbatch bench ...`` hands its arguments to ``main`` here.
+Standalone: ``python -m chatbatch_dev.bench --scale small``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from chatbatch_dev.bench.scales import SCALES
+
+__all__ = ["main", "run"]
+
+DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "chatbatch_bench"
+
+
+def _scales(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCALES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scale {unknown or text!r}; choose from {', '.join(SCALES)}"
+        )
+    return names
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The bench's options (shared by ``chatbatch bench`` and ``python -m chatbatch_dev.bench``)."""
+    parser.add_argument(
+        "--scale",
+        "--scales",
+        dest="scales",
+        type=_scales,
+        default=["small"],
+        help=f"one or more of {', '.join(SCALES)}, comma separated (default small)",
+    )
+    parser.add_argument("--repeat", type=int, help="runs per measured step (default: per scale)")
+    parser.add_argument("--skip-large", action="store_true", help="leave out the long-history (90 d) steps")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas script")
+    parser.add_argument(
+        "--workdir", type=Path, default=DEFAULT_WORKDIR, help="bench state (default %(default)s)"
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, help="where the JSON goes (default <project>/bench/results)"
+    )
+    parser.add_argument(
+        "--project-dir", type=Path, help="the dbt project to benchmark (default: this checkout)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the bench homes (they can be large)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the selected scales; 0 when every step ran and the daily reports agree."""
+    from chatbatch.core.paths import PROJECT_DIR
+    from chatbatch_dev.bench.harness import ChildEnv
+    from chatbatch_dev.bench.report import format_table, format_where_time_goes, record, write_record
+    from chatbatch_dev.bench.runner import ScaleRun
+
+    started = datetime.now(UTC)
+    project_dir = (args.project_dir or PROJECT_DIR).resolve()
+    workdir = args.workdir.resolve()
+    results = []
+    for name in args.scales:
+        scale = SCALES[name].without_long_history() if args.skip_large else SCALES[name]
+        root = workdir / name
+        result = ScaleRun(
+            scale=scale,
+            root=root,
+            env=ChildEnv(workdir=root, project_dir=args.project_dir and project_dir),
+            repeat=max(1, args.repeat or scale.repeat),
+            say=_say,
+            with_pandas=not args.skip_pandas,
+            keep=args.keep,
+        )
+        result.run()
+        results.append(result)
+        _say("")
+        _say(format_table(result))
+        _say(format_where_time_goes(result))
+    path = write_record(
+        record(results, project_dir, started), args.results_dir or project_dir / "bench/results", started
+    )
+    _say(f"\nwrote {path}")
+    healthy = all(
+        not any(s.error for s in r.steps.values()) and r.agreement is not None and r.agreement["agree"]
+        for r in results
+    )
+    return 0 if healthy else 1
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_internal_step(argv: list[str]) -> int:
+    """``_step reference|pandas --landing L --until D --out F``: one measured script.
+
+    ``_step parse``: dbt's parse of the project for the home in ``CHATBATCH_HOME``, with
+    the vars of a default nightly (the set-up of a copied home: ``ScaleRun._warm_parse`` in runner.py).
+    """
+    parser = argparse.ArgumentParser(prog="chatbatch_dev.bench _step")
+    parser.add_argument("kind", choices=["reference", "pandas", "parse"])
+    parser.add_argument("--landing", type=Path)
+    parser.add_argument("--until", type=date.fromisoformat)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    if args.kind == "parse":
+        from chatbatch.core.paths import Paths
+        from chatbatch.nightly import NightlyOptions, dbt_vars
+        from chatbatch.process.dbt import dbt_args, run_dbt
+
+        variables = dbt_vars(NightlyOptions(run_date=date.today()))  # lookback_days as a nightly
+        outcome = run_dbt(dbt_args("parse", variables=variables), Paths.from_env())
+        return 0 if outcome.success else 1
+    if args.landing is None or args.until is None or args.out is None:
+        parser.error(f"{args.kind} needs --landing, --until and --out")
+    started = time.perf_counter()
+    if args.kind == "reference":
+        from chatbatch_dev.bench.reference import daily_report
+
+        rows = daily_report(args.landing, args.until, args.out)
+    else:
+        from chatbatch_dev.bench.pandas_report import daily_report as pandas_daily_report
+        from chatbatch_dev.bench.reference import PRICES_PATH
+
+        rows = pandas_daily_report(args.landing, args.until, args.out, PRICES_PATH)
+    print(json.dumps({"rows": rows, "seconds": round(time.perf_counter() - started, 3)}), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m chatbatch_dev.bench") -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_step"]:
+        return run_internal_step(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,177 @@
+"""Run one measured step in a fresh child process; clone bench homes.
+
+Peak resident memory is the child's own: ``os.wait4`` returns the rusage of exactly that
+child, whose ``ru_maxrss`` on Linux is the larger of its own peak and that of its
+waited-for descendants (KiB). Wall time is measured around the child, so it includes
+interpreter start and imports, as a cron job would see it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Variables a child must not inherit: the bench never alerts, and picks its own home.
+_DROPPED_ENV = ("CHATBATCH_WEBHOOK_URL", "CHATBATCH_FAULT", "CHATBATCH_HOME")
+
+
+@dataclass
+class Run:
+    """One execution of a step."""
+
+    seconds: float
+    peak_rss_mib: float
+    exit_code: int
+    log: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Step:
+    """A measured step: its runs, and what it processed."""
+
+    name: str
+    label: str
+    runs: list[Run] = field(default_factory=list)
+    rows: int | None = None
+    rows_label: str = ""
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.exit_code == 0]
+
+    @property
+    def median_seconds(self) -> float | None:
+        runs = self.ok_runs
+        return statistics.median(r.seconds for r in runs) if runs else None
+
+    @property
+    def peak_rss_mib(self) -> float | None:
+        runs = self.ok_runs
+        return max(r.peak_rss_mib for r in runs) if runs else None
+
+    def median_run(self) -> Run | None:
+        """The run whose time is the (lower) median, for its details."""
+        runs = sorted(self.ok_runs, key=lambda r: r.seconds)
+        return runs[(len(runs) - 1) // 2] if runs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "median_seconds": self.median_seconds,
+            "runs": len(self.ok_runs),
+            "peak_rss_mib": self.peak_rss_mib,
+            "rows": self.rows,
+            "rows_label": self.rows_label,
+            "error": self.error,
+            "skipped": self.skipped,
+            "all_runs": [asdict(r) for r in self.runs],
+        }
+
+
+@dataclass
+class ChildEnv:
+    """What every child process shares: the dbt project, dbt's target and log folders."""
+
+    workdir: Path
+    project_dir: Path | None = None
+
+    def environ(self, home: Path | None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+        if home is not None:
+            env["CHATBATCH_HOME"] = str(home)
+        # dbt's partial-parse state and run results stay in the bench folder, away from
+        # the working tree (someone may run dbt there meanwhile).
+        env["DBT_TARGET_PATH"] = str(self.workdir / "dbt_target")
+        env["DBT_LOG_PATH"] = str(self.workdir / "dbt_logs")
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.project_dir is not None:
+            env["CHATBATCH_PROJECT_DIR"] = str(self.project_dir)
+        return env
+
+
+def run_child(argv: list[str], env: dict[str, str], log: Path) -> Run:
+    """Run ``argv`` to completion; time it and read its peak RSS from wait4."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Run(
+        seconds=round(seconds, 3),
+        peak_rss_mib=round(usage.ru_maxrss / 1024.0, 1),
+        exit_code=process.returncode,
+        log=str(log),
+    )
+
+
+def chatbatch_argv(*args: str) -> list[str]:
+    """The chatbatch CLI, run by this interpreter."""
+    return [sys.executable, "-m", "chatbatch.cli", *args]
+
+
+def bench_step_argv(*args: str) -> list[str]:
+    """An internal bench step (reference, pandas) run by this interpreter."""
+    return [sys.executable, "-m", "chatbatch_dev.bench", "_step", *args]
+
+
+def log_tail(path: str, lines: int = 15) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def clone_home(source: Path, target: Path) -> None:
+    """Copy a bench home: landing files hard-linked (read-only input), the rest copied."""
+    if target.exists():
+        shutil.rmtree(target)
+
+    def copy(src: str, dst: str) -> str:
+        if Path(src).is_relative_to(source / "landing"):
+            os.link(src, dst)
+            return dst
+        return shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=copy, ignore=shutil.ignore_patterns("chatbatch.lock"))
+
+
+def last_history_record(home: Path) -> dict[str, Any]:
+    """The final state of the last batch in a home's run history."""
+    path = home / "state" / "run_history.jsonl"
+    if not path.exists():
+        return {}
+    records: dict[int, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            records[int(record.get("batch_id", 0))] = record
+    return records[max(records)] if records else {}
+
+
+def nightly_details(home: Path) -> dict[str, Any]:
+    """What the run history says about the batch a nightly child just ran."""
+    record = last_history_record(home)
+    models = {name: info.get("seconds") for name, info in (record.get("models") or {}).items()}
+    return {
+        "status": record.get("status"),
+        "lines_read": record.get("lines_read"),
+        "steps": record.get("steps") or {},
+        "peak_rss_mib": record.get("peak_rss_mib") or [],
+        "models": models,
+        "tests": record.get("tests") or {},
+        "error": record.get("error"),
+    }

@@ -1,0 +1,222 @@
+"""The bench's figures: one table, the goal ratios, and the JSON record."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from chatbatch_dev.bench.runner import ScaleRun
+
+GIB_MIB = 1024.0
+# (key, description, goal operator, goal value)
+GOALS = [
+    ("nightly_over_full_refresh", "nightly (1 day on H) / full refresh of H+1 days", "<=", 0.08),
+    ("nightly_long_over_nightly", "nightly at long history / nightly at H days", "<=", 1.15),
+    ("full_refresh_over_reference", "full refresh / hand-written DuckDB script", "<=", 1.5),
+    ("pandas_over_full_refresh", "pandas script / full refresh", ">=", 10.0),
+    ("peak_rss_long_gib", "peak RSS of the long-history steps (GiB)", "<=", 2.0),
+    ("generator_messages_per_30s", "generator messages per 30 s (millions)", ">=", 1.0),
+]
+
+
+def _median(result: ScaleRun, key: str) -> float | None:
+    step = result.steps.get(key)
+    return step.median_seconds if step else None
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def ratios(result: ScaleRun) -> dict[str, float | None]:
+    peaks = [result.steps[k].peak_rss_mib for k in ("cold_build_long", "nightly_long") if k in result.steps]
+    peaks_known = [p for p in peaks if p is not None]
+    generate = result.steps.get("generate")
+    throughput = None
+    if generate and generate.rows and generate.median_seconds:
+        throughput = generate.rows / generate.median_seconds * 30 / 1e6
+    return {
+        "nightly_over_full_refresh": _ratio(_median(result, "nightly"), _median(result, "full_refresh")),
+        "nightly_long_over_nightly": _ratio(_median(result, "nightly_long"), _median(result, "nightly")),
+        "full_refresh_over_reference": _ratio(_median(result, "full_refresh"), _median(result, "reference")),
+        "pandas_over_full_refresh": _ratio(_median(result, "pandas"), _median(result, "full_refresh")),
+        "peak_rss_long_gib": max(peaks_known) / GIB_MIB if peaks_known else None,
+        "generator_messages_per_30s": throughput,
+    }
+
+
+def goal_rows(result: ScaleRun) -> list[dict[str, Any]]:
+    values = ratios(result)
+    rows = []
+    for key, description, operator, goal in GOALS:
+        value = values[key]
+        met = None if value is None else (value <= goal if operator == "<=" else value >= goal)
+        rows.append(
+            {
+                "key": key,
+                "description": description,
+                "value": value,
+                "goal": f"{operator} {goal:g}",
+                "met": met,
+            }
+        )
+    return rows
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def format_table(result: ScaleRun) -> str:
+    """The aligned table of steps, then the goals, then the agreement of the reports."""
+    scale = result.scale
+    header = ("step", "median s", "runs", "peak RSS MiB", "rows / messages")
+    rows = [header]
+    for step in result.steps.values():
+        if step.skipped:
+            rows.append((step.label, "skipped", "0", "-", step.skipped))
+            continue
+        volume = f"{step.rows:,} {step.rows_label}" if step.rows is not None else ""
+        runs = f"{len(step.ok_runs)}" + (
+            "" if not step.error else f" ({len(step.runs) - len(step.ok_runs)} failed)"
+        )
+        rows.append((step.label, _fmt(step.median_seconds), runs, _fmt(step.peak_rss_mib, 0), volume))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [
+        f"bench {scale.name}: {scale.conversations_per_day:,} conversations/day, history "
+        f"{scale.history_days} d" + (f" and {scale.long_history_days} d" if scale.long_history_days else "")
+    ]
+    for index, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:4], widths[1:4], strict=True)]
+        lines.append("  ".join([*cells, row[4]]).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    for goal in goal_rows(result):
+        verdict = {True: "met", False: "MISSED", None: "n/a"}[goal["met"]]
+        lines.append(
+            f"{goal['description']:<52} {_fmt(goal['value'], 3):>8}  goal {goal['goal']:<7} {verdict}"
+        )
+    if result.agreement:
+        lines.append("")
+        lines.append(
+            f"daily report agreement (conversations {result.agreement.get('conversations') or 0:,}): "
+            + ("all agree" if result.agreement["agree"] else "DISAGREE")
+        )
+        for pair, info in result.agreement["pairs"].items():
+            bad = {k: v for k, v in info["mismatches"].items() if v}
+            lines.append(
+                f"  {pair}: {info['rows']} rows, {info['unmatched_rows']} unmatched"
+                + (f", mismatches {bad}" if bad else ", all metrics equal")
+            )
+        if result.agreement["missing"]:
+            lines.append(f"  missing reports: {', '.join(result.agreement['missing'])}")
+    return "\n".join(lines)
+
+
+def where_time_goes(result: ScaleRun, top: int = 8) -> dict[str, Any]:
+    """Per dbt step and slowest models of the median run of each nightly-type step."""
+    summary = {}
+    for key, step in result.steps.items():
+        run = step.median_run()
+        if not run or "models" not in run.details:
+            continue
+        models = sorted(((s or 0.0, m) for m, s in run.details["models"].items()), reverse=True)
+        summary[key] = {
+            "steps": run.details.get("steps", {}),
+            "peak_rss_mib_after_step": run.details.get("peak_rss_mib", []),
+            "model_seconds_total": round(sum(s for s, _ in models), 3),
+            "slowest_models": {m: s for s, m in models[:top]},
+        }
+    return summary
+
+
+def _memory_jumps(peaks: list[list[Any]]) -> str:
+    """The steps that raised the process's peak RSS, with the peak after each (MiB)."""
+    jumps, previous = [], 0.0
+    for step, peak in peaks:
+        if peak > previous + 32:
+            jumps.append(f"{step} {peak:,.0f}")
+        previous = max(previous, peak)
+    return ", ".join(jumps)
+
+
+def format_where_time_goes(result: ScaleRun) -> str:
+    lines = []
+    for key, info in where_time_goes(result, top=5).items():
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in info["steps"].items())
+        models = ", ".join(f"{m} {s:.1f}" for m, s in info["slowest_models"].items())
+        lines.append(
+            f"  {key}: steps [{steps}]; models total {info['model_seconds_total']:.1f} s; slowest: {models}"
+        )
+        memory = _memory_jumps(info["peak_rss_mib_after_step"])
+        if memory:
+            lines.append(f"    peak RSS reached in: {memory}")
+    return "where time goes (median run, seconds):\n" + "\n".join(lines) if lines else ""
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git(project_dir: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(project_dir), *args], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def environment(project_dir: Path) -> dict[str, Any]:
+    status = _git(project_dir, "status", "--porcelain")
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {
+            p: _version(p) for p in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy", "pyarrow")
+        },
+        "project_dir": str(project_dir),
+        "git_commit": _git(project_dir, "rev-parse", "HEAD"),
+        "git_dirty": None if status is None else bool(status),
+        "memory_measure": "os.wait4 ru_maxrss of each fresh child process (includes its waited-for children)",
+    }
+
+
+def record(results: list[ScaleRun], project_dir: Path, started: datetime) -> dict[str, Any]:
+    return {
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": environment(project_dir),
+        "scales": [
+            {
+                "scale": result.scale.name,
+                "settings": {**{k: str(v) for k, v in vars(result.scale).items()}, "repeat": result.repeat},
+                "steps": {k: s.to_dict() for k, s in result.steps.items()},
+                "ratios": goal_rows(result),
+                "agreement": result.agreement,
+                "where_time_goes": where_time_goes(result),
+            }
+            for result in results
+        ],
+    }
+
+
+def write_record(data: dict[str, Any], results_dir: Path, started: datetime) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    return path

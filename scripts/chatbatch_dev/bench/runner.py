@@ -1,0 +1,280 @@
+"""One benchmark scale, step by step, on one generated data set.
+
+generate ─ cold build (nightly through day H on an empty home)
+         ─ nightly for day H+1 (from fresh copies of that home, repeated)
+         ─ full refresh of H+1 days (from copies of the day-H+1 home, repeated)
+         ─ SQL reference and pandas script over the same landing files (repeated)
+         ─ agreement of the daily reports
+         ─ the same cold build and nightly on the long history (90 days)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from chatbatch_dev.bench.compare import compare_reports
+from chatbatch_dev.bench.harness import (
+    ChildEnv,
+    Run,
+    Step,
+    bench_step_argv,
+    chatbatch_argv,
+    clone_home,
+    log_tail,
+    nightly_details,
+    run_child,
+)
+from chatbatch_dev.bench.scales import Scale
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class ScaleRun:
+    """Everything measured for one scale."""
+
+    scale: Scale
+    root: Path
+    env: ChildEnv
+    repeat: int
+    say: Say
+    with_pandas: bool = True
+    keep: bool = False
+    steps: dict[str, Step] = field(default_factory=dict)
+    agreement: dict[str, Any] | None = None
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _step(self, key: str, label: str) -> Step:
+        self.steps[key] = Step(name=key, label=label)
+        return self.steps[key]
+
+    def _measure(self, step: Step, argv: list[str], home: Path | None, index: int) -> Run:
+        run = run_child(argv, self.env.environ(home), self.root / "logs" / f"{step.name}-{index}.log")
+        step.runs.append(run)
+        if run.exit_code != 0:
+            step.error = f"exit {run.exit_code}; log {run.log}:\n{log_tail(run.log)}"
+        self.say(
+            f"  {step.name} #{index + 1}: {run.seconds:.1f} s, peak {run.peak_rss_mib:,.0f} MiB"
+            + ("" if run.exit_code == 0 else f" FAILED (exit {run.exit_code}, see {run.log})")
+        )
+        return run
+
+    def _nightly(self, step: Step, home: Path, day: date, index: int, full_refresh: bool = False) -> Run:
+        args = ["nightly", "--date", day.isoformat()] + (["--full-refresh"] if full_refresh else [])
+        run = self._measure(step, chatbatch_argv(*args), home, index)
+        run.details = nightly_details(home)
+        if run.exit_code == 0 and run.details.get("status") != "ok":
+            run.exit_code = 1  # e.g. "skipped": the step did not do what it measures
+            step.error = f"batch status {run.details.get('status')!r}: {run.details.get('error')}"
+        return run
+
+    def _repeat_from(self, step: Step, source: Path, keep_as: Path, day: date, full_refresh: bool) -> bool:
+        """Run a nightly ``repeat`` times, each on a fresh copy of ``source``; keep the last."""
+        for index in range(self.repeat):
+            copy = self.root / f"{step.name}-{index}"
+            clone_home(source, copy)
+            self._warm_parse(copy)
+            run = self._nightly(step, copy, day, index, full_refresh)
+            if run.exit_code != 0:
+                shutil.rmtree(copy, ignore_errors=True)
+                return False
+            if keep_as.exists():
+                shutil.rmtree(keep_as)
+            copy.rename(keep_as)
+        return True
+
+    def _warm_parse(self, home: Path) -> None:
+        """Set-up, not measured: parse the dbt project for the copy's own path.
+
+        dbt keeps its parse in the home (``state/dbt``) and reuses it only while the
+        profile is unchanged; the profile names the warehouse by the home's path, so a
+        copied home would pay a full parse (~8 s here) that a home living at one path
+        never pays night after night. Parsing here gives the copy the state such a
+        home has before its nightly.
+        """
+        log = self.root / "logs" / f"parse-{home.name}.log"
+        run = run_child(bench_step_argv("parse"), self.env.environ(home), log)
+        if run.exit_code != 0:
+            self.say(f"  (parse of {home.name} failed, the nightly will parse in full: {log})")
+
+    def _skip(self, key: str, label: str, reason: str) -> None:
+        self._step(key, label).skipped = reason
+
+    # -- steps -----------------------------------------------------------------
+
+    def generate(self) -> Path | None:
+        """Write the exports into the seed home's landing (repeated runs go to scratch)."""
+        scale = self.scale
+        step = self._step(
+            "generate", f"generate {scale.generated_days} d x {scale.conversations_per_day:,}/d"
+        )
+        seed_home = self.root / "seed_home"
+        for index in range(self.repeat):
+            landing = (seed_home if index == 0 else self.root / "scratch") / "landing"
+            shutil.rmtree(landing.parent, ignore_errors=True)
+            argv = chatbatch_argv(
+                "generate",
+                "--start",
+                scale.start.isoformat(),
+                "--days",
+                str(scale.generated_days),
+                "--conversations-per-day",
+                str(scale.conversations_per_day),
+                "--seed",
+                str(scale.seed),
+                "--dirty-rate",
+                "0",
+                "--landing",
+                str(landing),
+            )
+            run = self._measure(step, argv, None, index)
+            if index > 0:
+                shutil.rmtree(landing.parent, ignore_errors=True)
+            if run.exit_code != 0:
+                return None
+        summary = next((seed_home / "landing" / "_generator").glob("summary-*.json"))
+        step.rows, step.rows_label = int(json.loads(summary.read_text())["messages"]), "messages"
+        return seed_home
+
+    def history(self, seed_home: Path, days: int, suffix: str) -> Path | None:
+        """Cold build: an empty home runs the nightly through day ``days`` (once)."""
+        step = self._step(f"cold_build{suffix}", f"cold build: nightly catching up {days} d")
+        home = self.root / f"home_{days}d"
+        clone_home(seed_home, home)
+        run = self._nightly(step, home, self.scale.day(days), 0)
+        step.rows, step.rows_label = run.details.get("lines_read"), "lines ingested"
+        return home if run.exit_code == 0 else None
+
+    def nightly(self, home: Path, days: int, suffix: str) -> Path | None:
+        """The nightly for day ``days`` + 1 on a home holding ``days`` days."""
+        step = self._step(f"nightly{suffix}", f"nightly day {days + 1} on {days} d")
+        target = self.root / f"home_{days + 1}d_nightly"
+        if not self._repeat_from(step, home, target, self.scale.day(days + 1), full_refresh=False):
+            return None
+        run = step.median_run()
+        step.rows, step.rows_label = (run.details.get("lines_read") if run else None), "new lines"
+        return target
+
+    def full_refresh(self, home: Path, days: int) -> Path | None:
+        """``nightly --full-refresh`` on copies of a home holding ``days`` days."""
+        step = self._step("full_refresh", f"full refresh of {days} d")
+        target = self.root / f"home_{days}d_full_refresh"
+        if not self._repeat_from(step, home, target, self.scale.day(days), full_refresh=True):
+            return None
+        step.rows, step.rows_label = _count(target / "analytics.duckdb", "marts.fct_messages"), "messages"
+        return target
+
+    def script(self, kind: str, landing: Path, until: date) -> Path | None:
+        """The SQL reference or the pandas script over the landing files up to ``until``."""
+        labels = {"reference": "DuckDB SQL reference script", "pandas": "pandas script"}
+        step = self._step(kind, f"{labels[kind]} ({(until - self.scale.start).days + 1} d)")
+        out = self.root / f"{kind}.parquet"
+        for index in range(self.repeat):
+            argv = bench_step_argv(
+                kind, "--landing", str(landing), "--until", until.isoformat(), "--out", str(out)
+            )
+            run = self._measure(step, argv, None, index)
+            if run.exit_code != 0:
+                return None
+            run.details = _step_output(run.log)
+        step.rows, step.rows_label = _parquet_rows(out), "report rows"
+        return out
+
+    # -- the whole scale ---------------------------------------------------------
+
+    def run(self) -> None:
+        scale = self.scale
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.say(f"== bench scale {scale.name} in {self.root} (repeat {self.repeat})")
+        seed_home = self.generate()
+        if seed_home is None:
+            return
+        history_days, last_day = scale.history_days, scale.day(scale.history_days + 1)
+        reports: dict[str, Path] = {}
+        if scale.incremental:
+            self.incremental(seed_home, history_days, reports)
+        else:
+            home = self.history(seed_home, history_days + 1, "")
+            reports["dbt_cold_build"] = (home or self.root / "missing") / "analytics.duckdb"
+            for key, label in (("nightly", "nightly"), ("full_refresh", "full refresh")):
+                self._skip(key, label, f"not at scale {scale.name}")
+        reference = self.script("reference", seed_home / "landing", last_day)
+        reports["sql_reference"] = reference or self.root / "reference.parquet"
+        if self.with_pandas:
+            reports["pandas"] = self.script("pandas", seed_home / "landing", last_day) or (
+                self.root / "pandas.parquet"
+            )
+        else:
+            self._skip("pandas", "pandas script", "--skip-pandas")
+        self.agreement = compare_reports(reports)
+        self.say(f"  daily reports agree: {self.agreement['agree']}")
+        if not self.keep:
+            for path in self.root.glob("home_*"):
+                shutil.rmtree(path, ignore_errors=True)
+        if scale.long_history_days:
+            self.long_history(seed_home, scale.long_history_days)
+        if not self.keep:
+            shutil.rmtree(seed_home, ignore_errors=True)
+
+    def incremental(self, seed_home: Path, history_days: int, reports: dict[str, Path]) -> None:
+        """Cold build through day H, nightly of day H+1, full refresh of H+1 days."""
+        home = self.history(seed_home, history_days, "")
+        nightly_home = self.nightly(home, history_days, "") if home else None
+        if home and not self.keep:
+            shutil.rmtree(home, ignore_errors=True)
+        refreshed = self.full_refresh(nightly_home, history_days + 1) if nightly_home else None
+        reports["dbt_full_refresh"] = (refreshed or self.root / "missing") / "analytics.duckdb"
+        reports["dbt_nightly"] = (nightly_home or self.root / "missing") / "analytics.duckdb"
+
+    def long_history(self, seed_home: Path, days: int) -> None:
+        home = self.history(seed_home, days, "_long")
+        long_nightly = self.nightly(home, days, "_long") if home else None
+        if not self.keep:
+            for path in (home, long_nightly):
+                if path:
+                    shutil.rmtree(path, ignore_errors=True)
+
+
+def _count(database: Path, table: str) -> int | None:
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(f"select count(*) from {table}").fetchone()
+        return int(row[0]) if row else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _parquet_rows(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    con = duckdb.connect()
+    try:
+        row = con.execute(f"select count(*) from read_parquet('{path.as_posix()}')").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else None
+
+
+def _step_output(log: str) -> dict[str, Any]:
+    """The JSON line an internal step prints last."""
+    for line in reversed(Path(log).read_text(errors="replace").splitlines()):
+        if line.startswith("{"):
+            try:
+                return dict(json.loads(line))
+            except ValueError:
+                return {}
+    return {}
