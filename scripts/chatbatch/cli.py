@@ -18,7 +18,8 @@ import duckdb
 
 from chatbatch.core import duck
 from chatbatch.core.paths import Paths
-from chatbatch.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_QUALITY, NightlyOptions
+from chatbatch.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_QUALITY
+from chatbatch.process.night import NightlyOptions
 
 EXIT_USAGE = 2
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_QUALITY", "EXIT_USAGE", "main"]

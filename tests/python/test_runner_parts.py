@@ -17,7 +17,7 @@ from chatbatch.core.retry import with_retries
 from chatbatch.monitor.alert import build_alert
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord
-from chatbatch.nightly import breaches_quality
+from chatbatch.process.gate import breaches_quality
 
 
 def test_transient_faults_are_retried_with_backoff() -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chatbatch.core import duck
 from chatbatch.core.faults import checkpoint
 from chatbatch.output.artefacts import sha256_of
 
@@ -339,3 +340,31 @@ def ingest(
                 f"{len(content.lines):,} lines" + (f" ({content.file_error})" if content.file_error else "")
             )
     return result
+
+
+def accumulate(
+    connect: Callable[[], duckdb.DuckDBPyConnection],
+    landing: Path,
+    batch_id: int,
+    until: date,
+    say: Callable[[str], None],
+) -> IngestResult:
+    """The nightly's accumulate step: load every new landing file up to ``until``."""
+    con = connect()
+    try:
+        return ingest(con, landing, batch_id=batch_id, until=until, progress=say)
+    finally:
+        con.close()
+
+
+def last_batch_id(warehouse: Path) -> int:
+    """The highest batch id in the manifest (0 for a new warehouse)."""
+    if not warehouse.exists():
+        return 0
+    con = duck.connect(str(warehouse))
+    try:
+        ensure_state(con)
+        row = con.execute("select coalesce(max(batch_id), 0) from chatbatch.landing_files").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()

@@ -52,3 +52,10 @@ def with_retries(
             )
             sleep(delay)
     raise AssertionError("unreachable")
+
+
+def dbt_failure_is_transient(outcome: object) -> bool:
+    """A failed dbt invocation worth retrying (placeholder until typed classification)."""
+    error = str(getattr(outcome, "error", "") or "")
+    messages = [str(f.message) for f in getattr(outcome, "failures", [])]
+    return is_transient(RuntimeError(" ".join([error, *messages])))

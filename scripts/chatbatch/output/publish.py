@@ -28,6 +28,7 @@ import duckdb
 from chatbatch.core import duck
 from chatbatch.core.faults import checkpoint
 from chatbatch.monitor.record import BatchRecord
+from chatbatch.process.night import Night
 
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb")
 CHANGELOG = "int_conversations_changed"
@@ -243,3 +244,26 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def publish_night(night: Night) -> None:
+    """Publish the night, then tell the next night's data tests where published rows end
+    (``chatbatch.published``, read by macros/tests/unpublished_rows.sql)."""
+    with night.timed("publish"):
+        runs = [r for r in night.history.records() if r.batch_id != night.record.batch_id]
+        rows = publish(
+            night.paths.warehouse,
+            night.paths.analytics,
+            night.record,
+            [*runs, night.record],
+            incremental=not night.options.recomputes_history,
+        )
+        night.say(f"  published {len(rows)} tables to {night.paths.analytics}")
+        con = night.connect()
+        try:
+            con.execute("begin transaction")
+            con.execute("delete from chatbatch.published")
+            con.execute("insert into chatbatch.published values (?)", [night.record.batch_id])
+            con.execute("commit")
+        finally:
+            con.close()

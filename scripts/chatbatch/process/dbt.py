@@ -16,16 +16,29 @@ from chatbatch.core.faults import checkpoint
 from chatbatch.core.paths import PROJECT_DIR, Paths
 
 
+@dataclass(frozen=True)
+class NodeResult:
+    """One node of a dbt invocation, as its run results report it."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    failures: int | None
+    message: str | None
+
+
 @dataclass
 class DbtOutcome:
     success: bool
     command: list[str]
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[NodeResult] = field(default_factory=list)
     error: str | None = None
 
     @property
-    def failures(self) -> list[dict[str, Any]]:
-        return [r for r in self.results if r["status"] in ("error", "fail", "runtime error")]
+    def failures(self) -> list[NodeResult]:
+        return [r for r in self.results if r.status in ("error", "fail", "runtime error")]
 
 
 def dbt_args(
@@ -73,20 +86,20 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
         result = runner.invoke(args)
     finally:
         _close_adapter_connections()
-    results: list[dict[str, Any]] = []
+    results: list[NodeResult] = []
     if result.result is not None and hasattr(result.result, "results"):
         for node_result in result.result.results:
             node = node_result.node
             results.append(
-                {
-                    "unique_id": node.unique_id,
-                    "name": node.name,
-                    "resource_type": str(node.resource_type),
-                    "status": str(node_result.status),
-                    "seconds": round(float(node_result.execution_time or 0.0), 3),
-                    "failures": node_result.failures,
-                    "message": node_result.message,
-                }
+                NodeResult(
+                    unique_id=node.unique_id,
+                    name=node.name,
+                    resource_type=str(node.resource_type),
+                    status=str(node_result.status),
+                    seconds=round(float(node_result.execution_time or 0.0), 3),
+                    failures=node_result.failures,
+                    message=node_result.message,
+                )
             )
     error = str(result.exception) if result.exception else None
     return DbtOutcome(success=bool(result.success), command=args, results=results, error=error)

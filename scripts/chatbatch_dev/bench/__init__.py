@@ -119,8 +119,8 @@ def run_internal_step(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.kind == "parse":
         from chatbatch.core.paths import Paths
-        from chatbatch.nightly import NightlyOptions, dbt_vars
         from chatbatch.process.dbt import dbt_args, run_dbt
+        from chatbatch.process.night import NightlyOptions, dbt_vars
 
         variables = dbt_vars(NightlyOptions(run_date=date.today()))  # lookback_days as a nightly
         outcome = run_dbt(dbt_args("parse", variables=variables), Paths.from_env())

@@ -1,0 +1,93 @@
+"""Build: the night's dbt invocations, each recorded node by node in the run record.
+
+Two builds around the quality gate: the base models first (every new landing line
+typed and judged), then everything else. A failed build is resumed with ``dbt retry``
+when nothing new arrived since.
+"""
+
+from __future__ import annotations
+
+import time
+
+from chatbatch.monitor.record import ModelRun
+from chatbatch.process.dbt import DbtOutcome, dbt_args, run_dbt
+from chatbatch.process.night import BatchFailed, Night, dbt_vars
+
+BASE_SELECTOR = "path:models/staging/chatbot/base"
+# What a night runs besides its selection. Unit tests check the SQL, not the data: they
+# run in CI and in developers' `dbt build`, and code does not change between nights
+# (13 unit tests cost ~4 thread-s a night). dbt's file log at debug level records every
+# statement of ~400 nodes; info keeps the node results, errors and timings.
+NIGHTLY_DBT_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "info")
+
+
+class TransientDbtFailure(Exception):
+    """dbt failed for a reason worth retrying (another process holds the warehouse)."""
+
+
+def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
+    """Run dbt (retrying transient faults), record its nodes, raise BatchFailed on failure."""
+    from chatbatch.core.retry import dbt_failure_is_transient
+
+    started = time.monotonic()
+
+    def attempt() -> DbtOutcome:
+        outcome = run_dbt(args, night.paths)
+        if not outcome.success and dbt_failure_is_transient(outcome):
+            raise TransientDbtFailure(outcome.error or "dbt failed")
+        return outcome
+
+    outcome = night.retry(f"dbt {args[0]}", attempt)
+    statuses: dict[str, int] = {}
+    for result in outcome.results:
+        statuses[result.status] = statuses.get(result.status, 0) + 1
+        if result.resource_type in ("model", "seed", "snapshot"):
+            night.record.models[result.name] = ModelRun(result.status, result.seconds)
+        elif result.resource_type in ("test", "unit_test"):
+            key = {"success": "pass"}.get(result.status, result.status)
+            night.record.tests[key] = night.record.tests.get(key, 0) + 1
+    night.say(
+        f"  dbt {args[0]}: {len(outcome.results)} nodes in {time.monotonic() - started:.1f} s "
+        f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})"
+    )
+    if not outcome.success:
+        failures = "; ".join(f"{f.name}: {str(f.message)[:300]}" for f in outcome.failures[:5])
+        raise BatchFailed(step, failures or outcome.error or "dbt failed")
+    return outcome
+
+
+def build_base(night: Night) -> None:
+    """Type and judge every new landing line (the gate reads the verdicts)."""
+    with night.timed("build_base"):
+        invoke(night, "build", _build_args(night, select=[BASE_SELECTOR]))
+
+
+def build_rest(night: Night) -> None:
+    """Everything after the gate: staging, intermediate, marts, audit, tests."""
+    with night.timed("build"):
+        invoke(night, "build", _build_args(night, exclude=[BASE_SELECTOR]))
+
+
+def resume(night: Night) -> None:
+    """Rerun only what failed or was skipped in the last build (dbt retry)."""
+    night.say("  resuming the failed build with dbt retry")
+    with night.timed("build"):
+        invoke(night, "build", dbt_args("retry"))
+
+
+def forget_rolled_back_batches(night: Night) -> None:
+    """After a rollback: the base models drop the rows of batches the manifest no longer
+    lists (their pre-hook, macros/staging/forget_rolled_back_batches.sql)."""
+    with night.timed("rollback"):
+        invoke(night, "rollback", dbt_args("run", select=[BASE_SELECTOR], variables=dbt_vars(night.options)))
+
+
+def _build_args(night: Night, select: list[str] | None = None, exclude: list[str] | None = None) -> list[str]:
+    return dbt_args(
+        "build",
+        select=select or (),
+        exclude=exclude or (),
+        variables=dbt_vars(night.options),
+        full_refresh=night.options.full_refresh,
+        extra=NIGHTLY_DBT_FLAGS,
+    )

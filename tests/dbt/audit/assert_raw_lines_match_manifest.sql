@@ -1,0 +1,42 @@
+-- The raw tables hold exactly the lines the runner's manifest counted, entity by
+-- entity: the ingest step loads a file's lines and its manifest row in one
+-- transaction, so any difference means lines were lost or loaded twice. One row per
+-- entity that disagrees. (The per-day balance of loaded + quarantined + duplicates
+-- is the model test of audit_load_reconciliation.)
+{% set entities = ['conversations', 'messages', 'events', 'feedback', 'kb_documents', 'users'] %}
+
+with manifest as (
+
+    select
+        entity,
+        sum(lines_read) as manifest_lines
+    from {{ source('chatbatch', 'landing_files') }}
+    group by entity
+
+),
+
+raw_lines as (
+
+    {% for entity in entities %}
+    select
+        '{{ entity }}' as entity,
+        count(*) as raw_lines
+    from {{ source('chatbot', entity) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        coalesce(manifest.entity, raw_lines.entity) as entity,
+        coalesce(manifest.manifest_lines, 0) as manifest_lines,
+        coalesce(raw_lines.raw_lines, 0) as raw_lines
+    from manifest
+    full outer join raw_lines on manifest.entity = raw_lines.entity
+    where coalesce(manifest.manifest_lines, 0) <> coalesce(raw_lines.raw_lines, 0)
+
+)
+
+select * from final
