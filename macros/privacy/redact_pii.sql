@@ -1,7 +1,7 @@
 {#
     PII redaction and stable splitting for the ML and archive models.
 
-    The detection rules live once, in Python (scripts/chatbatch/redact.py): Luhn and
+    The detection rules live once, in Python (scripts/chatbatch/transform/redact.py): Luhn and
     IBAN mod-97 checks do not fit in a portable regex. Every engine calls the same
     function, registered on its connections under the name `redact_pii`: on DuckDB by
     the dbt-duckdb plugin `chatbatch.dbt_plugin` (profiles.yml), on Spark by
