@@ -13,12 +13,15 @@
         6. invalid_enum:<field>     (outside the accepted values after lower/trim)
         7. the entity's checks      (e.g. out_of_range:value)
     Nested fields are flattened with underscores (intent.name -> intent_name).
+    Drift fields (`staged: false` in the contract) are left in the raw line.
     `_rejected_line` keeps the first kB of the line for quarantined rows only.
 #}
 {% macro parse_export_lines(relation, entity) %}
     {%- set contract = chatbot_analytics.export_contract(entity) -%}
+    {#- drift fields (staged: false) are accepted and stay in the raw line, untyped -#}
+    {%- set fields = contract.fields | rejectattr('staged', 'sameas', false) | list -%}
     {%- set shape = {} -%}
-    {%- for field in contract.fields -%}
+    {%- for field in fields -%}
         {%- set kind = {'text_array': 'text_array', 'json': 'json'}.get(field.type, 'text') -%}
         {%- set parts = field.name.split('.') -%}
         {%- if parts | length == 1 -%}
@@ -31,7 +34,7 @@
     {%- endfor -%}
     {%- set lineage = '_file_path, _export_date, _line_number, _batch_id' -%}
     {%- set columns = [] -%}
-    {%- for field in contract.fields -%}
+    {%- for field in fields -%}
         {%- do columns.append(field.name | replace('.', '_')) -%}
     {%- endfor -%}
     select
@@ -57,21 +60,21 @@
                     when {{ chatbot_analytics.json_is_valid('_line') }} then 'not_a_json_object'
                     else 'malformed_json'
                 end
-            {%- for field in contract.fields if field.required %}
+            {%- for field in fields if field.required %}
             when _raw__{{ field.name | replace('.', '_') }} is null
                 then 'missing_required_field:{{ field.name }}'
             {%- endfor %}
-            {%- for field in contract.fields if field.type == 'timestamp' %}
+            {%- for field in fields if field.type == 'timestamp' %}
             when _raw__{{ field.name | replace('.', '_') }} is not null
                 and {{ field.name | replace('.', '_') }} is null
                 then 'bad_timestamp:{{ field.name }}'
             {%- endfor %}
-            {%- for field in contract.fields if field.type in ('integer', 'number', 'boolean') %}
+            {%- for field in fields if field.type in ('integer', 'number', 'boolean') %}
             when _raw__{{ field.name | replace('.', '_') }} is not null
                 and {{ field.name | replace('.', '_') }} is null
                 then 'bad_type:{{ field.name }}'
             {%- endfor %}
-            {%- for field in contract.fields if field.enum %}
+            {%- for field in fields if field.enum %}
             when {{ field.name | replace('.', '_') }} not in ('{{ field.enum | join("', '") }}')
                 then 'invalid_enum:{{ field.name }}'
             {%- endfor %}
@@ -85,7 +88,7 @@
             _line,
             _line_error,
             _record,
-            {%- for field in contract.fields %}
+            {%- for field in fields %}
             {%- set column = field.name | replace('.', '_') %}
             {%- set value = chatbot_analytics.struct_field('_record', field.name) %}
             {%- if field.type in ('text_array', 'json') %}

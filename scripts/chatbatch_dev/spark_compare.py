@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from chatbatch.accumulate.ingest import discover
+from chatbatch.contract import ENTITIES
 from chatbatch.core.paths import PROJECT_DIR
 
 MART_DIRS = ("models/marts/core", "models/marts/reporting")
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{table:<40} {len(left):>8} {len(right):>8}  {'match' if problem is None else problem}")
     finally:
         con.close()
-    spark_rows_total = sum(spark.table(f"raw.{entity}").count() for entity in spark_load.ENTITIES)
+    spark_rows_total = sum(spark.table(f"raw.{entity}").count() for entity in ENTITIES)
     timings["total"] = time.monotonic() - started
     print("\n" + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items()))
     print(f"spark build: {timings['spark dbt build']:.1f}s for {spark_rows_total:,} landing lines")

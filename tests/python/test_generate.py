@@ -18,7 +18,7 @@ from chatbatch_dev.generator.catalog import INTENTS, MODELS
 from chatbatch_dev.generator.pii import iban_ok, luhn_ok
 from jsonschema import Draft202012Validator
 
-from chatbatch.contract import ENTITIES, schema_path
+from chatbatch.contract import ENTITIES, json_schema
 
 START = date(2026, 3, 1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def test_clean_output_validates_against_schemas(clean: tuple[Path, GenerateSumma
     landing, summary = clean
     seen = dict.fromkeys(ENTITIES, 0)
     for entity in ENTITIES:
-        schema = json.loads(schema_path(entity).read_text())
+        schema = json_schema(entity)
         Draft202012Validator.check_schema(schema)
         validator = Draft202012Validator(schema)
         for rec in _records(landing, entity):

@@ -23,18 +23,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chatbatch.contract import ENTITIES
 from chatbatch.core import duck
 from chatbatch.core.faults import checkpoint
 from chatbatch.output.artefacts import sha256_of
 
-ENTITIES: tuple[str, ...] = (
-    "conversations",
-    "messages",
-    "events",
-    "feedback",
-    "kb_documents",
-    "users",
-)
 PARTITION_RE = re.compile(r"^export_date=(\d{4}-\d{2}-\d{2})$")
 SUFFIXES = (".jsonl", ".jsonl.gz")
 

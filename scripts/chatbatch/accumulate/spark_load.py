@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import yaml
 
-from chatbatch.accumulate.ingest import ENTITIES, discover, read_lines
+from chatbatch.accumulate.ingest import discover, read_lines
+from chatbatch.contract import ENTITIES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatbatch.contract import contract
+
+
+def codes(values: tuple[str, ...]) -> dict[str, int]:
+    """Each value's position: the generator's arrays hold enum values as these codes."""
+    return {value: i for i, value in enumerate(values)}
+
+
+def weights(values: tuple[str, ...], share: dict[str, float]) -> tuple[float, ...]:
+    """The shares in the order of ``values`` (a value without a share is an error)."""
+    return tuple(share[value] for value in values)
+
 
 @dataclass(frozen=True)
 class Intent:
@@ -568,8 +580,21 @@ INTENTS: tuple[Intent, ...] = (
 
 INTENT_INDEX: dict[str, int] = {it.name: i for i, it in enumerate(INTENTS)}
 
-CHANNELS: tuple[str, ...] = ("web", "ios", "android", "whatsapp", "slack", "voice", "email")
-CHANNEL_WEIGHTS: tuple[float, ...] = (0.38, 0.18, 0.17, 0.12, 0.05, 0.06, 0.04)
+# The enums the generator emits are the export contract's (dbt_project.yml); the code
+# refers to a value by name (ROLE["user"]), never by its position in the contract.
+CHANNELS: tuple[str, ...] = contract("conversations").enum("channel")
+CHANNEL_WEIGHTS: tuple[float, ...] = weights(
+    CHANNELS,
+    {
+        "web": 0.38,
+        "ios": 0.18,
+        "android": 0.17,
+        "whatsapp": 0.12,
+        "slack": 0.05,
+        "voice": 0.06,
+        "email": 0.04,
+    },
+)
 
 # locale, ISO-2 country, base UTC offset (minutes, winter), DST rule ("eu", "us" or None)
 LOCALES: tuple[tuple[str, str, int, str | None], ...] = (
@@ -583,10 +608,15 @@ LOCALES: tuple[tuple[str, str, int, str | None], ...] = (
 )
 LOCALE_WEIGHTS: tuple[float, ...] = (0.34, 0.16, 0.15, 0.1, 0.09, 0.09, 0.07)
 
-ROLES: tuple[str, ...] = ("user", "assistant", "human_agent", "system")
-END_REASONS: tuple[str, ...] = ("user_closed", "timeout", "agent_closed")
-SEGMENTS: tuple[str, ...] = ("free", "pro", "enterprise")
-SEGMENT_WEIGHTS: tuple[float, ...] = (0.7, 0.24, 0.06)
+ROLES: tuple[str, ...] = contract("messages").enum("role")
+ROLE = codes(ROLES)
+END_REASONS: tuple[str, ...] = contract("conversations").enum("end_reason")
+END_REASON = codes(END_REASONS)
+SEGMENTS: tuple[str, ...] = contract("users").enum("segment")
+SEGMENT = codes(SEGMENTS)
+SEGMENT_WEIGHTS: tuple[float, ...] = weights(SEGMENTS, {"free": 0.7, "pro": 0.24, "enterprise": 0.06})
+# a re-exported user moves to this segment
+SEGMENT_CHANGE: dict[str, str] = {"free": "pro", "pro": "enterprise", "enterprise": "pro"}
 
 MODELS: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o", "claude-haiku-4-5", "claude-sonnet-4-5")
 # median latency (ms), lognormal sigma, median output tokens, input tokens per turn
@@ -609,24 +639,19 @@ BOT_MODEL_PROBS: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = (
 BILLING_CATEGORIES = frozenset({"billing", "payments", "subscription"})
 SALES_CATEGORIES = frozenset({"product"})
 
-EVENT_TYPES: tuple[str, ...] = (
-    "fallback",
-    "handoff_requested",
-    "handoff_completed",
-    "tool_call",
-    "retrieval",
-    "resolution_confirmed",
-    "resolution_denied",
-    "error",
-    "conversation_closed",
-)
-FEEDBACK_KINDS: tuple[str, ...] = ("thumbs", "csat", "comment")
+EVENT_TYPES: tuple[str, ...] = contract("events").enum("event_type")
+FEEDBACK_KINDS: tuple[str, ...] = contract("feedback").enum("kind")
+FEEDBACK_KIND = codes(FEEDBACK_KINDS)
 TOOL_ERRORS: tuple[str, ...] = ("TIMEOUT", "UPSTREAM_5XX", "NOT_FOUND", "RATE_LIMITED")
 ERROR_CODES: tuple[str, ...] = ("LLM_TIMEOUT", "CONTENT_FILTER", "CONTEXT_TOO_LONG")
 FALLBACK_REASONS: tuple[str, ...] = ("low_confidence", "no_match", "unsupported_language")
 HANDOFF_REASONS: tuple[str, ...] = ("user_request", "policy", "repeated_fallback", "sentiment")
-SENTIMENTS: tuple[str, ...] = ("positive", "neutral", "negative")
-EXPERIMENT_VARIANTS: tuple[str, ...] = ("control", "treatment_a", "treatment_b")
+SENTIMENTS: tuple[str, ...] = contract("messages").enum("sentiment.label")
+SENTIMENT = codes(SENTIMENTS)
+SENTIMENT_WEIGHTS: tuple[float, ...] = weights(
+    SENTIMENTS, {"positive": 0.35, "neutral": 0.45, "negative": 0.2}
+)
+EXPERIMENT_VARIANTS: tuple[str, ...] = contract("conversations").enum("experiment_variant")
 UTM_SOURCES: tuple[str, ...] = ("google", "newsletter", "direct", "facebook", "partner")
 APP_VERSIONS: tuple[str, ...] = ("5.11.2", "5.12.0", "5.12.1", "6.0.0")
 

@@ -14,23 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
+from chatbatch.contract import ENTITIES, contract
+from chatbatch.contract import VERSION as CONTRACT_VERSION
+
 from . import kb, render
 from .day import DayData, RunInfo, simulate_day
 from .dirty import inject
 from .timeutil import DAY_MS, epoch_ms
 from .users import rng_for
 
-ENTITIES: tuple[str, ...] = (
-    "conversations",
-    "messages",
-    "events",
-    "feedback",
-    "kb_documents",
-    "users",
-)
 GZ_ENTITIES = frozenset({"messages", "events"})
-CONTRACT_VERSION = "v1"
-DRIFT_FIELDS = {"messages": "sentiment", "conversations": "experiment_variant"}
+# fields the generator adds mid-history: the contract's accepted-but-not-staged fields
+DRIFT_FIELDS = {e: ", ".join(contract(e).drift_fields) for e in ENTITIES if contract(e).drift_fields}
 
 
 @dataclass

@@ -30,6 +30,7 @@ INT_BOT = np.array(
     ]
 )
 MOBILE = np.array([c in ("ios", "android", "whatsapp") for c in C.CHANNELS])
+SEGMENT_CHANGE = np.array([C.SEGMENT[C.SEGMENT_CHANGE[s]] for s in C.SEGMENTS])
 
 
 class TextBank:
@@ -177,8 +178,12 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     is_user = pos % 2 == 1
     is_resp = (pos % 2 == 0) & (pos > 0)
     human = is_resp & handoff[owner] & (turn > h_turn[owner])
-    role = np.where(pos == 0, 3, np.where(is_user, 0, np.where(human, 2, 1)))
-    is_asst = role == 1
+    role = np.where(
+        pos == 0,
+        C.ROLE["system"],
+        np.where(is_user, C.ROLE["user"], np.where(human, C.ROLE["human_agent"], C.ROLE["assistant"])),
+    )
+    is_asst = role == C.ROLE["assistant"]
     m_int = np.where(turn <= 0, intent[owner], intent[owner])
     other = rng.choice(N_INT, size=m, p=INT_W)
     switch = (turn > 0) & (rng.random(m) < 0.2)
@@ -286,8 +291,9 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
 
     drift = day >= run.drift_from_day
     m_exp = sent + rng.integers(1_000, 90_000, m) + _lateness(rng, m, run.late_rate)
-    sentiment = rng.choice(3, size=m, p=[0.35, 0.45, 0.2])
-    sentiment = np.where(fb_user | (C.INTENT_INDEX["complaint"] == m_int), 2, sentiment)
+    sentiment = rng.choice(len(C.SENTIMENTS), size=m, p=C.SENTIMENT_WEIGHTS)
+    negative = fb_user | (C.INTENT_INDEX["complaint"] == m_int)
+    sentiment = np.where(negative, C.SENTIMENT["negative"], sentiment)
     messages: Cols = {
         "conv": owner,
         "pos": pos,
@@ -372,8 +378,13 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     ev.append(hc)
 
     had_fb = np.bincount(owner[fallback], minlength=n) > 0
-    end_reason = np.where(abandoned | ~engaged, 1, np.where(handoff, 2, np.where(rng.random(n) < 0.8, 0, 1)))
-    end_gap = np.where(end_reason == 1, 900_000, rng.integers(5_000, 90_000, n))
+    closed = np.where(rng.random(n) < 0.8, C.END_REASON["user_closed"], C.END_REASON["timeout"])
+    end_reason = np.where(
+        abandoned | ~engaged,
+        C.END_REASON["timeout"],
+        np.where(handoff, C.END_REASON["agent_closed"], closed),
+    )
+    end_gap = np.where(end_reason == C.END_REASON["timeout"], 900_000, rng.integers(5_000, 90_000, n))
     ended = last_ms + end_gap
     ended = ended // 1000 * 1000 + 1000
     resolved = engaged & ~abandoned & (rng.random(n) < 0.35)
@@ -414,7 +425,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         {
             "conv": owner[rows],
             "msg_pos": pos[rows],
-            "kind": np.zeros(len(rows), np.int64),
+            "kind": np.full(len(rows), C.FEEDBACK_KIND["thumbs"], np.int64),
             "value": np.where(neg, -1, 1),
             "t": sent[rows] + rng.integers(3_000, 120_000, len(rows)),
         }
@@ -437,7 +448,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         {
             "conv": cs_rows,
             "msg_pos": np.full(len(cs_rows), -1),
-            "kind": np.ones(len(cs_rows), np.int64),
+            "kind": np.full(len(cs_rows), C.FEEDBACK_KIND["csat"], np.int64),
             "value": val,
             "t": ended[cs_rows] + rng.integers(5_000, 300_000, len(cs_rows)),
         }
@@ -452,7 +463,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         {
             "conv": cm_rows,
             "msg_pos": np.full(len(cm_rows), -1),
-            "kind": np.full(len(cm_rows), 2, np.int64),
+            "kind": np.full(len(cm_rows), C.FEEDBACK_KIND["comment"], np.int64),
             "value": np.zeros(len(cm_rows), np.int64),
             "t": ended[cm_rows] + rng.integers(20_000, 600_000, len(cm_rows)),
             "ctext": ctext,
@@ -479,7 +490,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         -1,
     )
     utm = np.where(channel == 0, rng.integers(0, len(C.UTM_SOURCES), n), -1)
-    variant = np.where(drift, rng.integers(0, 3, n), -1)
+    variant = np.where(drift, rng.integers(0, len(C.EXPERIMENT_VARIANTS), n), -1)
     stats["drift_conversations"] = 2 * int((variant >= 0).sum())
     conversations: Cols = {
         "conv": c_rows,
@@ -528,8 +539,7 @@ def _users(run: RunInfo, day: int, plan, rng: np.random.Generator) -> Cols:
     for j in range(max(0, day - 7), day):
         pj = day_plan(run.seed, run.start, j, run.conversations_per_day)
         sel = np.flatnonzero(rng.random(pj.n_new) < 0.01)
-        new_seg = np.minimum(pj.segment[sel] + 1, 2)
-        new_seg = np.where(pj.segment[sel] == 2, 1, new_seg)
+        new_seg = SEGMENT_CHANGE[pj.segment[sel]]
         t = epoch_ms(run.start + timedelta(days=day)) + rng.integers(0, DAY_MS, len(sel))
         parts.append((np.full(len(sel), j), sel, new_seg, pj.created_ms[sel], pj.locale[sel], t))
     cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 
+from chatbatch.contract import ENTITIES, contract
+
 LINE_KINDS: tuple[str, ...] = (
     "malformed_json",
     "wrong_type",
@@ -16,14 +18,7 @@ LINE_KINDS: tuple[str, ...] = (
 )
 DUP_ENTITIES = frozenset({"messages", "events", "feedback"})
 
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "conversations": ("conversation_id", "channel", "bot_id", "started_at", "exported_at"),
-    "messages": ("message_id", "conversation_id", "role", "sent_at", "exported_at"),
-    "events": ("event_id", "conversation_id", "event_type", "occurred_at", "exported_at"),
-    "feedback": ("feedback_id", "conversation_id", "kind", "submitted_at", "exported_at"),
-    "kb_documents": ("document_id", "version", "updated_at", "exported_at"),
-    "users": ("user_id", "exported_at"),
-}
+REQUIRED: dict[str, tuple[str, ...]] = {e: contract(e).required for e in ENTITIES}
 # the required event-time field that ``bad_timestamp`` corrupts (users have none)
 EVENT_TIME: dict[str, str] = {
     "conversations": "started_at",

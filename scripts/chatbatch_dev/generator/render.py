@@ -139,8 +139,8 @@ SELECT concat(
   CASE WHEN msg_pos >= 0 THEN ',"message_id":"' || printf('ms_{ymd}_%07d_%03d', conv, msg_pos)
        || '"' END,
   ',"kind":"', {lst(C.FEEDBACK_KINDS)}[kind + 1], '","value":',
-  CASE WHEN kind = 2 THEN 'null' ELSE value::VARCHAR END,
-  CASE WHEN kind = 2 THEN ',"comment":' || to_json(ctext::VARCHAR) END,
+  CASE WHEN kind = {C.FEEDBACK_KIND["comment"]} THEN 'null' ELSE value::VARCHAR END,
+  CASE WHEN kind = {C.FEEDBACK_KIND["comment"]} THEN ',"comment":' || to_json(ctext::VARCHAR) END,
   ',"submitted_at":"', ts_s(t, off), '","exported_at":"', ts_s(exp_ms, -9999), '"}}',
   chr(10)) AS line
 FROM t"""
