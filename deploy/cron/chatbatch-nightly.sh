@@ -11,9 +11,10 @@
 #   CHATBATCH_WEBHOOK_URL, DBT_TARGET, ...   passed on to chatbatch as they are
 #
 # No flock here: chatbatch takes its own lock and exits 3 when another run holds it.
-# Exit codes are chatbatch's: 0 ok or skipped, 1 batch failed, 2 usage error, 3 another
-# run holds the lock, 4 data-quality threshold breached. Only 1, 2 and 4 print to stderr
-# (so cron's MAILTO mails only real problems); every run appends one line to nightly.log.
+# Exit codes are chatbatch's (`chatbatch --help`; defined in scripts/chatbatch/core/exit_codes.py,
+# and tests/python/test_exit_codes.py checks the case table below against it). Only 1, 2 and 4
+# print to stderr (so cron's MAILTO mails only real problems); every run appends one line to
+# nightly.log. A failed night's own log names chatbatch's log file with the traceback, if any.
 set -uo pipefail
 
 env_file="${CHATBATCH_ENV_FILE:-/etc/chatbatch/chatbatch.env}"
@@ -43,7 +44,7 @@ export CHATBATCH_HOME
 code=$?
 
 case "$code" in
-    0) meaning="ok" ;;
+    0) meaning="ok or skipped" ;;
     1) meaning="batch failed" ;;
     2) meaning="usage error" ;;
     3) meaning="skipped: another run holds the lock" ;;

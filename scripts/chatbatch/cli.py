@@ -1,28 +1,31 @@
-"""chatbatch: the nightly batch runner of chatbot-analytics.
-
-Exit codes: 0 ok or skipped, 1 batch failed, 2 usage error, 3 another run holds the
-lock, 4 data-quality threshold breached.
-"""
+"""chatbatch: the nightly batch runner of chatbot-analytics."""
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import textwrap
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 
 from chatbatch.core import duck
+from chatbatch.core.errors import OperatorError, UsageError
+from chatbatch.core.exit_codes import ExitCode, describe
+from chatbatch.core.log import DEBUG_ENV, ERRORS_HELP, log_exception, unexpected_line
 from chatbatch.core.paths import Paths
-from chatbatch.nightly import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_QUALITY
 from chatbatch.process.night import NightlyOptions
 
-EXIT_USAGE = 2
-__all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_QUALITY", "EXIT_USAGE", "main"]
+__all__ = ["main"]
+
+DESCRIPTION = "\n\n".join(
+    textwrap.fill(text, 88) for text in (str(__doc__), f"Exit codes: {describe(', ')}.", ERRORS_HELP)
+)
 
 
 def _date(text: str) -> date:
@@ -91,7 +94,7 @@ def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
         f"generated {len(data.get('files', [])):,} files, {data.get('messages', 0):,} messages "
         f"into {landing} in {data.get('seconds', 0):.1f} s"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
@@ -107,7 +110,7 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
         f"batch {result.batch_id}: loaded {len(result.files_loaded):,} new files "
         f"({result.lines_read:,} lines), {result.files_skipped:,} already known"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
@@ -136,8 +139,9 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.nightly import Nightly
 
     if args.end < args.start:
-        print("chatbatch: --end must not be before --start", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(
+            f"--end {args.end} is before --start {args.start}", "give --start on or before --end"
+        )
     options = _nightly_options(args, "backfill")
     # A backfill reprocesses; it loads no exports beyond what the nightly has reached.
     last_ok = RunHistory(paths.home).last(("ok",))
@@ -152,29 +156,23 @@ def cmd_status(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.monitor.status import format_status
 
     _say(format_status(RunHistory(paths.home).records()[-args.last :]))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_summary(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.monitor.summary import warehouse_summary
 
     if not paths.warehouse.exists():
-        print(f"no warehouse at {paths.warehouse}; run `chatbatch nightly` first", file=sys.stderr)
-        return EXIT_FAILED
+        raise OperatorError(f"no warehouse at {paths.warehouse}", "run `chatbatch nightly` first")
     _say(warehouse_summary(paths.warehouse))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.accumulate.purge import delete, plan
-    from chatbatch.core.lock import BatchLock, LockHeld
-    from chatbatch.nightly import EXIT_LOCKED
+    from chatbatch.core.lock import BatchLock
 
-    try:
-        lock = BatchLock(paths.home / "chatbatch.lock", command="purge").acquire()
-    except LockHeld as exc:
-        print(f"chatbatch: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
+    lock = BatchLock(paths.home / "chatbatch.lock", command="purge").acquire()  # LockHeld: exit 3
     try:
         verdicts = plan(paths, args.older_than, datetime.now(UTC).date(), args.entity)
         for v in verdicts:
@@ -188,7 +186,11 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
         f"purge: {verb} {sum(v.verified for v in verdicts)} file(s), refused {refused}"
         + ("" if args.dry_run else f" ({deleted} deleted)")
     )
-    return EXIT_FAILED if refused else EXIT_OK
+    return ExitCode.FAILED if refused else ExitCode.OK
+
+
+def _nothing_published(paths: Paths) -> OperatorError:
+    return OperatorError(f"nothing published at {paths.analytics}", "run `chatbatch nightly` first")
 
 
 def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
@@ -196,35 +198,48 @@ def cmd_report(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.output.report import write_reports
 
     if not paths.analytics.exists():
-        print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
-        return EXIT_FAILED
+        raise _nothing_published(paths)
     last_ok = RunHistory(paths.home).last(("ok",))
     day = args.date or (date.fromisoformat(last_ok.run_date) if last_ok else date.today())
     for path in write_reports(paths, day):
         _say(f"report written: {path}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.output.kb.search import format_hits, search
 
     if not paths.analytics.exists():
-        print(f"nothing published at {paths.analytics}; run `chatbatch nightly` first", file=sys.stderr)
-        return EXIT_FAILED
+        raise _nothing_published(paths)
     try:
         hits = search(paths.analytics, args.question, k=args.k, bm25_weight=args.bm25_weight)
     except (LookupError, duckdb.CatalogException) as exc:
-        print(f"chatbatch kb-search: no KB index in {paths.analytics} ({exc})", file=sys.stderr)
-        return EXIT_FAILED
+        raise OperatorError(
+            f"no KB index in {paths.analytics} ({exc})",
+            "the nightly builds it from landing/kb_documents/: run `chatbatch nightly` once they landed",
+        ) from exc
     _say(format_hits(hits, args.question))
-    return EXIT_OK
+    return ExitCode.OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with chatbatch's usage exit code (its subcommand parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chatbatch",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"show the traceback of an unexpected error on stderr too (or {DEBUG_ENV}=1)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -243,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     night = sub.add_parser(
         "nightly",
         help="run the nightly batch (lock, ingest, build, audit, publish)",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     night.add_argument("--date", type=_date, help="process exports up to this date (default: yesterday, UTC)")
@@ -310,9 +325,21 @@ def main(argv: list[str] | None = None) -> int:
         from chatbatch_dev.bench import main as bench_main
 
         return bench_main(argv[1:], prog="chatbatch bench")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return int(args.func(args, Paths.from_env()))
+    args = build_parser().parse_args(argv)
+    if args.debug:
+        os.environ[DEBUG_ENV] = "1"  # read by core/log.py, also for the nightly's own faults
+    home: Path | None = None
+    try:
+        paths = Paths.from_env()
+        home = paths.home
+        return int(args.func(args, paths))
+    except OperatorError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return int(exc.exit_code)
+    except Exception as exc:  # a bug or an unforeseen fault: one line here, the traceback in the log
+        log = log_exception(exc, home or Path.cwd())
+        print(unexpected_line(exc, log), file=sys.stderr)
+        return int(ExitCode.FAILED)
 
 
 if __name__ == "__main__":

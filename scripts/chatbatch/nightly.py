@@ -21,21 +21,18 @@ state the next run repairs:
 from __future__ import annotations
 
 import sys
-import traceback
 
 from chatbatch.accumulate import ingest
-from chatbatch.core.lock import BatchLock, LockHeld
+from chatbatch.core.errors import OperatorError
+from chatbatch.core.exit_codes import ExitCode
+from chatbatch.core.lock import BatchLock
+from chatbatch.core.log import log_exception, unexpected_line
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord, Status, utc_now
 from chatbatch.output import publish, registry
 from chatbatch.process import audit, build, gate, plan
 from chatbatch.process.night import BatchFailed, Night, NightlyOptions, QualityBreach
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_LOCKED = 3
-EXIT_QUALITY = 4
 
 
 class Nightly:
@@ -45,11 +42,7 @@ class Nightly:
 
     def run(self) -> int:
         lock = BatchLock(self.paths.home / "chatbatch.lock", command=self.options.command)
-        try:
-            lock.acquire()
-        except LockHeld as exc:
-            print(f"chatbatch: {exc}", file=sys.stderr)
-            return EXIT_LOCKED
+        lock.acquire()  # LockHeld: the CLI names the holder and exits 3
         try:
             if lock.previous_holder and lock.previous_holder.get("pid"):
                 self.options.say(f"took over a stale lock left by pid {lock.previous_holder['pid']}")
@@ -61,7 +54,7 @@ class Nightly:
         self.paths.export()
         if self.options.dry_run:
             plan.dry_run(self.paths, self.options.run_date, self.options.say)
-            return EXIT_OK
+            return ExitCode.OK
         history = RunHistory(self.paths.home)
         previous = history.last(("ok", "failed", "quality_failed", "interrupted"))
         record = BatchRecord(
@@ -75,12 +68,17 @@ class Nightly:
         try:
             return self._steps(night, previous)
         except QualityBreach as exc:
-            return _finish(night, "quality_failed", EXIT_QUALITY, str(exc), "gate")
+            print("\n".join(exc.lines()), file=sys.stderr)
+            return _finish(night, "quality_failed", exc.exit_code, exc.what, "gate")
         except BatchFailed as exc:
-            return _finish(night, "failed", EXIT_FAILED, str(exc), exc.step)
-        except Exception as exc:  # an unexpected fault: record it, alert, fail
-            traceback.print_exc()
-            return _finish(night, "failed", EXIT_FAILED, f"{type(exc).__name__}: {exc}", None)
+            return _finish(night, "failed", ExitCode.FAILED, str(exc), exc.step)
+        except OperatorError as exc:  # a file, setting or lock the operator can fix
+            print("\n".join(exc.lines()), file=sys.stderr)
+            return _finish(night, "failed", exc.exit_code, f"{exc.what} → {exc.hint}", None)
+        except Exception as exc:  # an unexpected fault: the traceback goes to the log file
+            log = log_exception(exc, self.paths.home)
+            print(unexpected_line(exc, log), file=sys.stderr)
+            return _finish(night, "failed", ExitCode.FAILED, f"{type(exc).__name__}: {exc} (see {log})", None)
 
     def _steps(self, night: Night, previous: BatchRecord | None) -> int:
         record = night.record
@@ -92,7 +90,7 @@ class Nightly:
         work = plan.plan(night)
         decision = plan.decide(work, previous, self.options)
         if decision.action == "skip":
-            return _finish(night, "skipped", EXIT_OK, decision.reason, None)
+            return _finish(night, "skipped", ExitCode.OK, decision.reason, None)
         if decision.action == "resume":
             build.resume(night)
         else:
@@ -105,10 +103,10 @@ class Nightly:
         publish.publish_night(night)
         registry.run_phase(night, "after_publish")
         audit.alert_findings(night, previous)
-        return _finish(night, "ok", EXIT_OK, None, None)
+        return _finish(night, "ok", ExitCode.OK, None, None)
 
 
-def _finish(night: Night, status: Status, code: int, message: str | None, step: str | None) -> int:
+def _finish(night: Night, status: Status, code: ExitCode, message: str | None, step: str | None) -> int:
     record = night.record
     record.status, record.finished_at = status, utc_now()
     if status != "ok":
@@ -116,13 +114,13 @@ def _finish(night: Night, status: Status, code: int, message: str | None, step: 
     if status in ("failed", "quality_failed"):
         record.error, record.failed_step = message, step
         title = f"batch {record.batch_id} {status.replace('_', ' ')}" + (f" at step {step}" if step else "")
-        night.alert("error", title, {"error": message, "exit_code": code})
+        night.alert("error", title, {"error": message, "exit_code": int(code)})
     elif message:
         record.error = None
         record.alerts.append(f"info: {message}")
     night.history.append(record)
     night.say(f"batch {record.batch_id}: {status}" + (f" ({message})" if message else ""))
-    return code
+    return int(code)
 
 
 def _next_batch_id(paths: Paths, history: RunHistory) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from chatbatch.core.exit_codes import ExitCode
 from chatbatch.core.lock import BatchLock
 from chatbatch.core.paths import PROJECT_DIR, Paths
 
@@ -88,7 +89,7 @@ def test_systemd_units_and_crontab_run_the_wrapper() -> None:
     service, timer = units["chatbatch-nightly.service"], units["chatbatch-nightly.timer"]
     assert service["Service"]["Type"] == "oneshot"
     assert service["Service"]["ExecStart"].endswith("deploy/cron/chatbatch-nightly.sh")
-    assert service["Service"]["SuccessExitStatus"] == "3"
+    assert service["Service"]["SuccessExitStatus"] == str(int(ExitCode.LOCKED))  # 3
     assert timer["Timer"]["Unit"] == "chatbatch-nightly.service"
     assert timer["Timer"]["Persistent"] == "true"
     entries = [

@@ -4,8 +4,9 @@ The task runs ``chatbatch nightly --date <the day before the run>`` and maps its
 
 * 0 (ok, or nothing new) → success;
 * 3 (another run holds the batch lock) → skipped: that run is doing the work;
-* 4 (data-quality threshold breached) and 2 (usage error) → failed at once, no retry:
-  retrying cannot fix the data or the command line, a person must look;
+* 4 (data-quality threshold breached) and 2 (usage error or bad setting) → failed at
+  once, no retry: retrying cannot fix the data, the command line or the configuration, a
+  person must look;
 * 1 (batch failed) or anything else → an error Airflow retries: a failed batch is
   repaired by the next run (``dbt retry`` semantics), so a retry is safe.
 
@@ -34,6 +35,9 @@ except ImportError:  # Airflow 2
     )
     from airflow.operators.python import get_current_context  # type: ignore[no-redef]
 
+# chatbatch's exit codes, copied: Airflow may run where chatbatch is not installed. The
+# definition is scripts/chatbatch/core/exit_codes.py; tests/python/test_exit_codes.py
+# checks that this line agrees with it.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_QUALITY = 0, 1, 2, 3, 4
 
 

@@ -25,11 +25,16 @@ import pyarrow as pa
 
 from chatbatch.contract import ENTITIES
 from chatbatch.core import duck
+from chatbatch.core.errors import LandingLayoutError
 from chatbatch.core.faults import checkpoint
 from chatbatch.output.artefacts import sha256_of
 
 PARTITION_RE = re.compile(r"^export_date=(\d{4}-\d{2}-\d{2})$")
 SUFFIXES = (".jsonl", ".jsonl.gz")
+LAYOUT_HINT = (
+    "move or rename it to <entity>/export_date=YYYY-MM-DD/<name>.jsonl[.gz] under the landing "
+    "folder (docs/export-contract.md)"
+)
 
 STATE_DDL = """
 create schema if not exists raw;
@@ -62,8 +67,11 @@ create table if not exists raw.{entity} (
 """
 
 
-class IngestError(Exception):
+class IngestError(LandingLayoutError):
     """A landing file the project refuses to load; the message names the file."""
+
+    def __init__(self, what: str, hint: str = LAYOUT_HINT) -> None:
+        super().__init__(what, hint)
 
 
 class ContentChangedError(IngestError):
@@ -246,9 +254,9 @@ def pending_files(
         unchanged = stat.st_size == size and stat.st_mtime_ns == mtime_ns
         if not unchanged and (stat.st_size != size or sha256_of(landing_file.absolute_path) != sha):
             raise ContentChangedError(
-                f"{landing_file.absolute_path}: content changed since it was loaded "
-                f"(sha256 was {sha[:12]}…). Landing files are immutable; write corrected "
-                "records to a new file instead."
+                f"{landing_file.absolute_path}: content changed since it was loaded (sha256 was {sha[:12]}…)",
+                "landing files are immutable: put the loaded content back and write "
+                "corrected records to a new file in the same partition",
             )
         skipped += 1
     return new, skipped

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from chatbatch.core.errors import ConfigError
+
 MEMORY_LIMIT_ENV = "CHATBATCH_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1536MB"  # the default of profiles.yml's dev and ci targets
 _SIZE = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
@@ -22,7 +24,10 @@ _SIZE = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
 def memory_limit() -> str:
     value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
     if not _SIZE.match(value):
-        raise ValueError(f"{MEMORY_LIMIT_ENV} must be a size such as 1536MB or 2GB, got {value!r}")
+        raise ConfigError(
+            f"{MEMORY_LIMIT_ENV}={value!r} is not a size",
+            f"set it to a size such as 1536MB or 2GB, or unset it for {DEFAULT_MEMORY_LIMIT}",
+        )
     return value
 
 

@@ -16,16 +16,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from chatbatch.core.errors import OperatorError
+from chatbatch.core.exit_codes import ExitCode
 
-class LockHeld(Exception):
+
+class LockHeld(OperatorError):
     """Another live process holds the lock."""
 
-    def __init__(self, holder: dict[str, object]) -> None:
+    exit_code = ExitCode.LOCKED
+
+    def __init__(self, holder: dict[str, object], path: Path) -> None:
         self.holder = holder
         super().__init__(
-            f"another chatbatch run holds the lock: pid {holder.get('pid')} "
+            f"another chatbatch run holds the lock {path}: pid {holder.get('pid')} "
             f"on {holder.get('host')} since {holder.get('started_at')} "
-            f"(command: {holder.get('command')})"
+            f"(command: {holder.get('command')})",
+            "nothing to do: that run does the work (`chatbatch status` shows it); "
+            "a holder that dies releases the lock by itself",
         )
 
 
@@ -44,7 +51,7 @@ class BatchLock:
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise LockHeld(holder) from None
+            raise LockHeld(holder, self.path) from None
         self.previous_holder = _read_holder(fd) or None
         info = {
             "pid": os.getpid(),

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatbatch.core.errors import ConfigError
+
 # The dbt project: the repository this package lives in, unless CHATBATCH_PROJECT_DIR
 # points elsewhere (tests use it to run a copy with a planted failing test).
 PROJECT_DIR = Path(os.environ.get("CHATBATCH_PROJECT_DIR") or Path(__file__).resolve().parents[3]).resolve()
@@ -17,8 +19,14 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> Paths:
-        home = Path(os.environ.get("CHATBATCH_HOME", "data")).expanduser().resolve()
-        return cls(home=home)
+        """``$CHATBATCH_HOME``, default ``./data``, except on the prod target, which has no default."""
+        home = os.environ.get("CHATBATCH_HOME")
+        if not home and os.environ.get("DBT_TARGET") == "prod":
+            raise ConfigError(
+                "CHATBATCH_HOME is not set, and DBT_TARGET=prod has no default",
+                "set CHATBATCH_HOME to the batch's state folder (see deploy/chatbatch.env.example)",
+            )
+        return cls(home=Path(home or "data").expanduser().resolve())
 
     @property
     def landing(self) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from chatbatch.monitor.record import ModelRun
-from chatbatch.process.dbt import DbtOutcome, dbt_args, run_dbt
+from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient, run_dbt
 from chatbatch.process.night import BatchFailed, Night, dbt_vars
 
 BASE_SELECTOR = "path:models/staging/chatbot/base"
@@ -21,20 +21,14 @@ BASE_SELECTOR = "path:models/staging/chatbot/base"
 NIGHTLY_DBT_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "info")
 
 
-class TransientDbtFailure(Exception):
-    """dbt failed for a reason worth retrying (another process holds the warehouse)."""
-
-
 def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
     """Run dbt (retrying transient faults), record its nodes, raise BatchFailed on failure."""
-    from chatbatch.core.retry import dbt_failure_is_transient
-
     started = time.monotonic()
 
     def attempt() -> DbtOutcome:
         outcome = run_dbt(args, night.paths)
-        if not outcome.success and dbt_failure_is_transient(outcome):
-            raise TransientDbtFailure(outcome.error or "dbt failed")
+        if dbt_failure_is_transient(outcome) and outcome.exception is not None:
+            raise outcome.exception  # the warehouse lock: with_retries waits and tries again
         return outcome
 
     outcome = night.retry(f"dbt {args[0]}", attempt)

@@ -1,19 +1,21 @@
 """Build step: run dbt in-process against the warehouse.
 
 One function builds the dbt argument list; everything else is data. After every
-invocation the adapter's connections are closed so the DuckDB file is free again for
-the next step (dbt keeps it open in the process otherwise).
+invocation the warehouse file is released (:func:`release_warehouse`), so the next step,
+or another process, can open it: dbt-duckdb keeps it open in the process otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from chatbatch.core.faults import checkpoint
 from chatbatch.core.paths import PROJECT_DIR, Paths
+from chatbatch.core.retry import is_transient
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class DbtOutcome:
     command: list[str]
     results: list[NodeResult] = field(default_factory=list)
     error: str | None = None
+    # what dbt raised, when the invocation itself failed (not a node): e.g. the
+    # duckdb.IOException of a warehouse another process holds
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
 
     @property
     def failures(self) -> list[NodeResult]:
@@ -84,8 +89,10 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     runner = dbtRunner(callbacks=[_on_event])
     try:
         result = runner.invoke(args)
+        if isinstance(result.exception, BaseException):
+            _clear_frames(result.exception)  # its frames' locals may hold dbt-duckdb's connection
     finally:
-        _close_adapter_connections()
+        release_warehouse()
     results: list[NodeResult] = []
     if result.result is not None and hasattr(result.result, "results"):
         for node_result in result.result.results:
@@ -101,8 +108,24 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
                     message=node_result.message,
                 )
             )
+    exception = result.exception if isinstance(result.exception, BaseException) else None
     error = str(result.exception) if result.exception else None
-    return DbtOutcome(success=bool(result.success), command=args, results=results, error=error)
+    return DbtOutcome(
+        success=bool(result.success), command=args, results=results, error=error, exception=exception
+    )
+
+
+def dbt_failure_is_transient(outcome: DbtOutcome) -> bool:
+    """True when a failed invocation is worth retrying: the warehouse was locked.
+
+    dbt-duckdb opens the one warehouse file before the first node runs, so a lock held by
+    another process fails the invocation itself: dbtRunner hands back DuckDB's
+    ``IOException`` ('IO Error: Could not set lock on file …', core/retry.py's
+    DUCKDB_LOCK_MESSAGE) as ``result.exception`` and no node results (reproduced with
+    dbt-core 1.11 / dbt-duckdb 1.11.1 by tests/python/test_operator_errors.py). A failing
+    node (a model's SQL, a test) is never transient: rerunning gives the same answer.
+    """
+    return not outcome.success and outcome.exception is not None and is_transient(outcome.exception)
 
 
 def _on_event(event: Any) -> None:
@@ -113,21 +136,38 @@ def _on_event(event: Any) -> None:
             checkpoint(f"dbt:{node.unique_id.split('.')[-1]}")
 
 
-def _close_adapter_connections() -> None:
-    """Release the DuckDB file held by dbt-duckdb's process-wide environment."""
-    try:
-        from dbt.adapters.factory import cleanup_connections, reset_adapters
+def _clear_frames(exc: BaseException) -> None:
+    """Drop the local variables of the finished frames ``exc`` (and what it chains) went
+    through, so that keeping the exception does not keep dbt-duckdb's DuckDB connection."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
 
-        cleanup_connections()
+
+def release_warehouse() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open after an invocation, by public calls only.
+
+    dbt already cleans up its connections at the end of ``invoke()``, but dbt-duckdb's
+    profile default ``keep_open: true`` keeps the database itself open in a process-wide
+    environment for the next invocation. ``reset_adapters`` (dbt.adapters.factory) closes
+    every adapter connection and forgets the adapters (the next invoke registers them
+    again); ``DuckDBConnectionManager.close_all_connections`` (what dbt-duckdb registers
+    with ``atexit``) drops that environment, whose connection closes with it. Nothing is
+    caught: if the file cannot be released the next step must not pretend it was.
+    (``keep_open: false`` in profiles.yml would release it too, but then dbt-duckdb closes
+    and reopens, and checkpoints, the file whenever no thread holds a connection:
+    between nodes, many times a night.)
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
+    try:
         reset_adapters()
-    except Exception:  # pragma: no cover - best effort across dbt versions
-        pass
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-        environment = DuckDBConnectionManager._ENV
-        if environment is not None:
-            environment.close()
+    finally:
         DuckDBConnectionManager.close_all_connections()
-    except Exception:  # pragma: no cover
-        pass

@@ -83,7 +83,9 @@ def gate(night: Night, work: Pending) -> None:
     raise QualityBreach(
         f"quarantine rate {found.rate:.2%} of {found.lines:,} new lines exceeds --max-error-rate "
         f"{options.max_error_rate:.2%}; the batch was rolled back and nothing was published "
-        f"(export dates: {', '.join(work.dates)})"
+        f"(export dates: {', '.join(work.dates)})",
+        "see `chatbatch summary` for the quarantine reasons; fix the export and land it again, "
+        "or rerun with a higher --max-error-rate if the rate is expected",
     )
 
 

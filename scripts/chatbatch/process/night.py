@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from chatbatch.core import duck
+from chatbatch.core.errors import ConfigError, QualityGateFailed
 from chatbatch.core.paths import Paths
 from chatbatch.core.retry import with_retries
 from chatbatch.monitor import alert
@@ -38,8 +39,8 @@ class BatchFailed(Exception):
         super().__init__(message)
 
 
-class QualityBreach(Exception):
-    """The new batches' quarantine rate is above the allowed maximum."""
+class QualityBreach(QualityGateFailed):
+    """The new batches' quarantine rate is above the allowed maximum (exit 4)."""
 
 
 @dataclass
@@ -77,7 +78,7 @@ def dbt_vars(options: NightlyOptions) -> dict[str, Any]:
         variables["backfill_end"] = options.backfill_end.isoformat()
     for key, value in variables.items():
         if isinstance(value, str) and not DATE_RE.match(value):
-            raise ValueError(f"dbt var {key} is not an ISO date: {value!r}")
+            raise ConfigError(f"dbt var {key} is not an ISO date: {value!r}", "pass dates as YYYY-MM-DD")
     return variables
 
 
