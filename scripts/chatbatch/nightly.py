@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from chatbatch.accumulate import ingest
+from chatbatch.accumulate import ingest, landing
 from chatbatch.core import duck
 from chatbatch.core.faults import checkpoint
 from chatbatch.core.lock import BatchLock, LockHeld
@@ -392,6 +392,14 @@ class Nightly:
         result = self._timed(record, "accumulate", lambda: self.accumulate(record))
         record.files = len(result.files_loaded)
         record.lines_read = result.lines_read
+        record.misfiled = result.misfiled
+        if result.misfiled:
+            self._alert(
+                record,
+                "warning",
+                f"{len(result.misfiled)} landing path(s) do not fit the layout and were not loaded",
+                {"paths": "; ".join(f"{m.path} ({m.reason})" for m in result.misfiled)},
+            )
         pending = self.pending()
         record.window_start, record.window_end = pending["start"], pending["end"]
         record.pending_dates = pending["dates"]
@@ -577,7 +585,8 @@ class Nightly:
         return max(from_history, from_manifest) + 1
 
     def _dry_run(self) -> int:
-        files = [f for f in ingest.discover(self.paths.landing) if f.export_date <= self.options.run_date]
+        found = landing.discover(self.paths.landing)
+        files = [f for f in found.files if f.export_date <= self.options.run_date]
         known: set[str] = set()
         if self.paths.warehouse.exists():
             con = duck.connect(str(self.paths.warehouse), read_only=True)
@@ -592,6 +601,8 @@ class Nightly:
         self.say(f"dry run: {len(new)} new files over {len(dates)} export dates {dates}")
         for landing_file in new[:50]:
             self.say(f"  would load {landing_file.relative_path}")
+        for misfiled in found.misfiled:
+            self.say(f"  would not load {misfiled.path}: {misfiled.reason}")
         return EXIT_OK
 
 
