@@ -109,6 +109,7 @@ def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     _say(
         f"batch {result.batch_id}: loaded {len(result.files_loaded):,} new files "
         f"({result.lines_read:,} lines), {result.files_skipped:,} already known"
+        + (f", {len(result.misfiled)} misfiled path(s) not loaded" if result.misfiled else "")
     )
     return ExitCode.OK
 

@@ -87,6 +87,13 @@ class Nightly:
                 night.connect, self.paths.landing, record.batch_id, self.options.run_date, night.say
             )
         record.files, record.lines_read = len(loaded.files_loaded), loaded.lines_read
+        record.misfiled = loaded.misfiled
+        if loaded.misfiled:  # not loaded, never silently skipped: named in an alert and the record
+            night.alert(
+                "warning",
+                f"{len(loaded.misfiled)} landing path(s) do not fit the layout and were not loaded",
+                {"paths": "; ".join(f"{m.path} ({m.reason})" for m in loaded.misfiled)},
+            )
         work = plan.plan(night)
         decision = plan.decide(work, previous, self.options)
         if decision.action == "skip":

@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from chatbatch.accumulate.ingest import discover
+from chatbatch.accumulate.landing import discover
 from chatbatch.contract import ENTITIES
 from chatbatch.core.paths import PROJECT_DIR
 
@@ -128,7 +128,7 @@ def build_duckdb(args: argparse.Namespace, env: dict[str, str], bin_dir: Path, t
         env,
     )  # fmt: skip
     # up to the latest partition, so late spills are in both builds (the Spark loader reads all)
-    last_day = max(f.export_date for f in discover(Path(env["CHATBATCH_HOME"]) / "landing")).isoformat()
+    last_day = max(f.export_date for f in discover(Path(env["CHATBATCH_HOME"]) / "landing").files).isoformat()
     run([str(bin_dir / "chatbatch"), "nightly", "--date", last_day], {**env, "DBT_TARGET": "ci"})
     timings["duckdb generate + nightly"] = time.monotonic() - step
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.accumulate.ingest import ContentChangedError, IngestError, discover, ingest, read_lines
+from chatbatch.accumulate.ingest import ContentChangedError, ingest, read_lines
+from chatbatch.accumulate.landing import discover
 from tests.python.conftest import write_lines
 
 
@@ -39,8 +40,9 @@ def test_truncated_gzip_keeps_what_can_be_read(tmp_path: Path) -> None:
 
 def test_discover_names_the_offending_path(tmp_path: Path) -> None:
     (tmp_path / "messages" / "2026-11-01").mkdir(parents=True)
-    with pytest.raises(IngestError, match="export_date=YYYY-MM-DD"):
-        discover(tmp_path)
+    [misfiled] = discover(tmp_path).misfiled
+    assert misfiled.path == "messages/2026-11-01/"
+    assert "export_date=YYYY-MM-DD" in misfiled.reason
 
 
 def test_ingest_is_idempotent_and_refuses_changed_files(tmp_path: Path) -> None:

@@ -8,12 +8,15 @@ file, the line number and, where the bytes could not be read as text, a line err
 The file manifest ``chatbatch.landing_files`` remembers what was loaded (path, size,
 sha256, line count, batch). Loading one file and recording it in the manifest happen in
 one DuckDB transaction, so a run killed at any moment leaves either both or neither.
+
+Paths that do not fit the landing layout (``landing.discover``) are not loaded; each
+ingest replaces ``chatbatch.landing_misfiled`` with the ones it found, in a transaction of
+its own, so a path that is fixed or renamed drops out of it and is loaded as a new file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,14 +26,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from chatbatch.accumulate.landing import LandingFile, discover
 from chatbatch.contract import ENTITIES
 from chatbatch.core import duck
 from chatbatch.core.errors import LandingLayoutError
 from chatbatch.core.faults import checkpoint
+from chatbatch.monitor.record import MisfiledPath
 from chatbatch.output.artefacts import sha256_of
 
-PARTITION_RE = re.compile(r"^export_date=(\d{4}-\d{2}-\d{2})$")
-SUFFIXES = (".jsonl", ".jsonl.gz")
 LAYOUT_HINT = (
     "move or rename it to <entity>/export_date=YYYY-MM-DD/<name>.jsonl[.gz] under the landing "
     "folder (docs/export-contract.md)"
@@ -52,6 +55,13 @@ create table if not exists chatbatch.landing_files (
     ingested_at timestamp not null
 );
 alter table chatbatch.landing_files add column if not exists mtime_ns bigint;
+create table if not exists chatbatch.landing_misfiled (
+    path varchar primary key,
+    reason varchar not null,
+    first_seen_at timestamp not null,
+    last_seen_at timestamp not null,
+    last_batch_id integer not null
+);
 """
 
 RAW_DDL = """
@@ -78,16 +88,6 @@ class ContentChangedError(IngestError):
     """A file already loaded under the same path now has different content."""
 
 
-@dataclass(frozen=True)
-class LandingFile:
-    """One file in the landing area, addressed relative to the landing root."""
-
-    entity: str
-    export_date: date
-    relative_path: str
-    absolute_path: Path
-
-
 @dataclass
 class FileLines:
     """The lines read from one file, and what went wrong reading it, if anything."""
@@ -107,48 +107,7 @@ class IngestResult:
     lines_read: int = 0
     file_errors: dict[str, str] = field(default_factory=dict)
     lines_by_entity: dict[str, int] = field(default_factory=dict)
-
-
-def discover(landing: Path) -> list[LandingFile]:
-    """List landing files in a stable order: entity, export date, path.
-
-    Folders whose name starts with ``_`` or ``.`` are ignored (the generator keeps its
-    own notes there). A file in an entity folder that does not follow the layout is an
-    error that names the file, never silently skipped.
-    """
-    found: list[LandingFile] = []
-    if not landing.exists():
-        return found
-    for entity in ENTITIES:
-        entity_dir = landing / entity
-        if not entity_dir.is_dir():
-            continue
-        for partition in sorted(entity_dir.iterdir()):
-            if partition.name.startswith((".", "_")):
-                continue
-            match = PARTITION_RE.match(partition.name)
-            if not partition.is_dir() or not match:
-                raise IngestError(
-                    f"{partition}: expected a folder named export_date=YYYY-MM-DD under {entity_dir}"
-                )
-            try:
-                export_date = date.fromisoformat(match.group(1))
-            except ValueError as exc:
-                raise IngestError(f"{partition}: invalid export date ({exc})") from exc
-            for path in sorted(partition.iterdir()):
-                if path.name.startswith((".", "_")):
-                    continue
-                if not path.name.endswith(SUFFIXES):
-                    raise IngestError(f"{path}: unexpected file; landing files end in .jsonl or .jsonl.gz")
-                found.append(
-                    LandingFile(
-                        entity=entity,
-                        export_date=export_date,
-                        relative_path=path.relative_to(landing).as_posix(),
-                        absolute_path=path,
-                    )
-                )
-    return found
+    misfiled: list[MisfiledPath] = field(default_factory=list)
 
 
 def _decompress(data: bytes) -> tuple[bytes, str | None]:
@@ -313,6 +272,28 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
     return content
 
 
+def record_misfiled(con: duckdb.DuckDBPyConnection, misfiled: list[MisfiledPath], batch_id: int) -> None:
+    """Replace the misfiled set in one transaction; a path seen before keeps its first_seen_at."""
+    con.execute("begin transaction")
+    try:
+        first_seen = dict(
+            con.execute("select path, first_seen_at from chatbatch.landing_misfiled").fetchall()
+        )
+        con.execute("delete from chatbatch.landing_misfiled")
+        if misfiled:
+            con.executemany(
+                """
+                insert into chatbatch.landing_misfiled
+                values (?, ?, coalesce(?, now()::timestamp), now()::timestamp, ?)
+                """,
+                [(m.path, m.reason, first_seen.get(m.path), batch_id) for m in misfiled],
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def ingest(
     con: duckdb.DuckDBPyConnection,
     landing: Path,
@@ -322,9 +303,15 @@ def ingest(
 ) -> IngestResult:
     """Load every landing file not yet in the manifest (export date <= ``until``)."""
     ensure_state(con)
-    files = [f for f in discover(landing) if until is None or f.export_date <= until]
+    found = discover(landing)
+    batch_id = batch_id or next_batch_id(con)
+    record_misfiled(con, found.misfiled, batch_id)
+    files = [f for f in found.files if until is None or f.export_date <= until]
     new, skipped = pending_files(con, files)
-    result = IngestResult(batch_id=batch_id or next_batch_id(con), files_skipped=skipped)
+    result = IngestResult(batch_id=batch_id, files_skipped=skipped, misfiled=found.misfiled)
+    if progress:
+        for misfiled in found.misfiled:
+            progress(f"  not loaded: {misfiled.path}: {misfiled.reason}")
     for index, landing_file in enumerate(new, start=1):
         content = load_file(con, landing_file, result.batch_id)
         result.files_loaded.append(landing_file.relative_path)

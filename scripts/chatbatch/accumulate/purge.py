@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from chatbatch.accumulate.ingest import LandingFile, discover
+from chatbatch.accumulate.landing import LandingFile, discover
 from chatbatch.core import duck
 from chatbatch.core.paths import Paths
 from chatbatch.output.archive import archive_root, load_manifest
@@ -137,7 +137,7 @@ def plan(
     wanted = set(entities) if entities else None
     candidates = [
         f
-        for f in discover(paths.landing)
+        for f in discover(paths.landing).files
         if f.export_date < cutoff and (wanted is None or f.entity in wanted)
     ]
     if not candidates:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import yaml
 
-from chatbatch.accumulate.ingest import discover, read_lines
+from chatbatch.accumulate.ingest import read_lines
+from chatbatch.accumulate.landing import discover
 from chatbatch.contract import ENTITIES
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def load(spark: SparkSession, landing: Path) -> dict[str, Any]:
     now = datetime.now(UTC)
     raw_rows: dict[str, list[tuple]] = {entity: [] for entity in ENTITIES}
     manifest_rows: list[tuple] = []
-    for landing_file in discover(landing):
+    for landing_file in discover(landing).files:
         if landing_file.relative_path in known:
             continue
         mtime_ns = landing_file.absolute_path.stat().st_mtime_ns

@@ -1,8 +1,10 @@
-"""Summary of a warehouse: rows per layer and quarantined lines by reason."""
+"""Summary of a warehouse: rows per layer, quarantined lines by reason, misfiled landing paths."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import duckdb
 
 from chatbatch.core import duck
 
@@ -57,6 +59,27 @@ def warehouse_summary(database: Path) -> str:
                     f"+ {quarantined or 0:,} quarantined + {duplicates or 0:,} duplicates"
                     + ("" if not unbalanced else f"  ({unbalanced} UNBALANCED entity-days)")
                 )
+        lines += _misfiled_lines(con)
         return "\n".join(lines)
     finally:
         con.close()
+
+
+def _misfiled_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Landing paths the last ingest found outside the layout (``chatbatch.landing_misfiled``)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'chatbatch' and table_name = 'landing_misfiled'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    rows = con.execute(
+        "select path, reason, first_seen_at from chatbatch.landing_misfiled order by path"
+    ).fetchall()
+    if not rows:
+        return ["  misfiled landing paths: none"]
+    lines = [f"  misfiled landing paths (not loaded; move or rename them to fit the layout): {len(rows)}"]
+    lines += [
+        f"    {path}: {reason} (since {first_seen:%Y-%m-%d %H:%M})" for path, reason, first_seen in rows
+    ]
+    return lines

@@ -15,7 +15,7 @@ from typing import Literal
 
 import duckdb
 
-from chatbatch.accumulate import ingest
+from chatbatch.accumulate import ingest, landing
 from chatbatch.core import duck
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.record import BatchRecord
@@ -124,7 +124,8 @@ def decide(work: Pending, previous: BatchRecord | None, options: NightlyOptions)
 
 def dry_run(paths: Paths, run_date: date, say: Callable[[str], None]) -> None:
     """Say which landing files a night would load, touching nothing."""
-    files = [f for f in ingest.discover(paths.landing) if f.export_date <= run_date]
+    found = landing.discover(paths.landing)
+    files = [f for f in found.files if f.export_date <= run_date]
     known: set[str] = set()
     if paths.warehouse.exists():
         con = duck.connect(str(paths.warehouse), read_only=True)
@@ -139,3 +140,5 @@ def dry_run(paths: Paths, run_date: date, say: Callable[[str], None]) -> None:
     say(f"dry run: {len(new)} new files over {len(dates)} export dates {dates}")
     for landing_file in new[:50]:
         say(f"  would load {landing_file.relative_path}")
+    for misfiled in found.misfiled:
+        say(f"  would not load {misfiled.path}: {misfiled.reason}")
