@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.accumulate.ingest import ContentChangedError, ingest, read_lines
+from chatbatch.accumulate.ingest import ContentChangedError, ingest
 from chatbatch.accumulate.landing import discover
+from chatbatch.accumulate.lines import read_lines
 from tests.python.conftest import write_lines
 
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import yaml
 
-from chatbatch.accumulate.ingest import read_lines
 from chatbatch.accumulate.landing import discover
+from chatbatch.accumulate.lines import read_lines
 from chatbatch.contract import ENTITIES
 
 if TYPE_CHECKING:
