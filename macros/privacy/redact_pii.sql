@@ -2,10 +2,12 @@
     PII redaction and stable splitting for the ML and archive models.
 
     The detection rules live once, in Python (scripts/chatbatch/transform/redact.py): Luhn and
-    IBAN mod-97 checks do not fit in a portable regex. Every engine calls the same
-    function, registered on its connections under the name `redact_pii`: on DuckDB by
-    the dbt-duckdb plugin `chatbatch.dbt_plugin` (profiles.yml), on Spark by
-    `spark.udf.register('redact_pii', chatbatch.redact.redact)`.
+    IBAN checks and libphonenumber do not fit in a portable regex. Every engine calls the
+    same function, registered on its connections under the name `redact_pii`: on DuckDB by
+    the dbt-duckdb plugin `chatbatch.transform.dbt_plugin` (profiles.yml) as an Arrow
+    function (one Python call per vector, a vectorised prefilter, Python only on the rows
+    that may hold PII), on Spark by `chatbatch.accumulate.spark_load.register_functions`
+    (row-wise).
 #}
 
 {#- `column` with emails, phones, card numbers, IBANs and IP addresses replaced by
