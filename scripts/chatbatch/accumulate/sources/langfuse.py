@@ -1,0 +1,267 @@
+"""Langfuse blob-storage export: data files to JSON-object lines, and the run manifest.
+
+Layout (Langfuse docs, "Export to blob storage" and "Blob Storage Export Field Reference"):
+``{prefix}{project-id}/{table}/{timestamp}.{parquet|jsonl|json|csv}[.gz]`` with table
+``observations_v2`` or ``scores`` (legacy: ``traces``, ``observations``), and
+``{prefix}{project-id}/manifests/{timestamp}.json`` written last, once every data file of
+the run is uploaded. A run without a manifest is incomplete and must not be read.
+
+Every record becomes one line holding one JSON object whose keys are the field reference's
+column names. Values are passed through: timestamps stay ``YYYY-MM-DD HH:MM:SS.ffffff``
+strings (Parquet timestamp columns are written in that form, in UTC), CSV values stay text.
+Judging the records (types, timestamps, enums) is the staging models' job.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chatbatch.accumulate.sources.lines import RecordLines, empty_result, gunzip, split_lines
+
+TABLES: tuple[str, ...] = ("observations_v2", "scores", "traces", "observations")
+FILE_TYPES: tuple[str, ...] = ("parquet", "jsonl", "json", "csv")
+KEY_RE = re.compile(
+    r"^(?P<prefix>.*?)(?P<project>[^/]+)/(?P<table>observations_v2|scores|traces|observations)/"
+    r"(?P<stem>[^/]+)\.(?P<file_type>parquet|jsonl|json|csv)(?P<gz>\.gz)?$"
+)
+MANIFEST_KEY_RE = re.compile(r"^(?P<prefix>.*?)(?P<project>[^/]+)/manifests/(?P<stem>[^/]+)\.json$")
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be used to gate a run; the message names the file."""
+
+
+@dataclass(frozen=True)
+class DataFileKey:
+    """What an object key says about a data file."""
+
+    project_id: str
+    table: str
+    stem: str
+    file_type: str
+    gzipped: bool
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """One entry of a manifest's ``files[]``."""
+
+    key: str
+    table: str
+    file_type: str
+    format: str
+    compressed: bool
+    size_bytes: int | None
+    row_count: int | None  # null for Parquet: count from the file's metadata instead
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A completed export run: its window and every data file it wrote."""
+
+    version: int
+    project_id: str
+    export_source: str
+    window_min: str
+    window_max: str
+    created_at: str | None
+    tables: tuple[str, ...]
+    files: tuple[ManifestFile, ...]
+
+
+def parse_key(key: str) -> DataFileKey | None:
+    """Table, timestamp stem and format of a data-file key; None if it is not one."""
+    match = KEY_RE.match(key)
+    if not match:
+        return None
+    return DataFileKey(
+        project_id=match["project"],
+        table=match["table"],
+        stem=match["stem"],
+        file_type=match["file_type"],
+        gzipped=match["gz"] is not None,
+    )
+
+
+def is_manifest_key(key: str) -> bool:
+    return MANIFEST_KEY_RE.match(key) is not None
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a run manifest; unknown fields are ignored (Langfuse adds fields additively)."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path}: not a JSON manifest ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{path}: a manifest is a JSON object")
+    try:
+        version = int(doc["version"])
+        window = doc["window"]
+        files = tuple(_manifest_file(path, entry) for entry in doc["files"])
+        manifest = Manifest(
+            version=version,
+            project_id=str(doc["projectId"]),
+            export_source=str(doc.get("exportSource") or ""),
+            window_min=str(window["minTimestamp"]),
+            window_max=str(window["maxTimestamp"]),
+            created_at=doc.get("createdAt"),
+            tables=tuple(doc.get("tables") or sorted({f.table for f in files})),
+            files=files,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(f"{path}: missing or invalid manifest field ({exc!r})") from exc
+    if manifest.version != 1:
+        raise ManifestError(f"{path}: manifest version {manifest.version} is not supported (1 is)")
+    return manifest
+
+
+def _manifest_file(path: Path, entry: Any) -> ManifestFile:
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{path}: files[] holds objects")
+    key = str(entry["key"])
+    parsed = parse_key(key)
+    table = str(entry.get("table") or (parsed.table if parsed else ""))
+    if table not in TABLES:
+        raise ManifestError(f"{path}: unknown table {table!r} for {key}")
+    row_count = entry.get("rowCount")
+    size = entry.get("sizeBytes")
+    return ManifestFile(
+        key=key,
+        table=table,
+        file_type=str(entry.get("fileType") or (parsed.file_type if parsed else "")).lower(),
+        format=str(entry.get("format") or ""),
+        compressed=bool(entry.get("compressed", parsed.gzipped if parsed else False)),
+        size_bytes=None if size is None else int(size),
+        row_count=None if row_count is None else int(row_count),
+    )
+
+
+def read_data_file(path: Path, file_type: str | None = None, gzipped: bool | None = None) -> RecordLines:
+    """Read one data file into one JSON-object line per record, never raising on bad content.
+
+    The format comes from the file name unless given (``file_type``: parquet, jsonl, json,
+    csv; ``gzipped`` for the text formats).
+    """
+    name = path.name
+    if gzipped is None:
+        gzipped = name.endswith(".gz")
+    if file_type is None:
+        base = name[:-3] if name.endswith(".gz") else name
+        file_type = base.rsplit(".", 1)[-1].lower()
+    if file_type not in FILE_TYPES:
+        raise ValueError(f"{path}: unknown Langfuse file type {file_type!r}")
+    data = path.read_bytes()
+    if file_type == "parquet":
+        return _read_parquet(data)
+    result = empty_result(data)
+    payload = data
+    if gzipped:
+        payload, result.file_error = gunzip(data)
+    cut = result.file_error is not None
+    if file_type == "jsonl":
+        result.lines, result.line_errors = split_lines(payload, cut=cut)
+    elif file_type == "json":
+        _read_json_array(payload, result)
+    else:
+        _read_csv(payload, result, cut)
+    return result
+
+
+def _read_json_array(payload: bytes, result: RecordLines) -> None:
+    """A JSON export is one array of objects: one line per element."""
+    try:
+        doc = json.loads(payload.decode("utf-8")) if payload.strip() else []
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        result.file_error = result.file_error or "invalid_json"
+        text = payload.decode("utf-8", errors="backslashreplace")
+        result.append(text, "invalid_json")
+        return
+    if isinstance(doc, dict):
+        doc = [doc]
+    if not isinstance(doc, list):
+        result.append(json.dumps(doc, ensure_ascii=False), "not_an_object")
+        return
+    for element in doc:
+        error = None if isinstance(element, dict) else "not_an_object"
+        result.append(json.dumps(element, ensure_ascii=False, separators=(",", ":")), error)
+
+
+def _read_csv(payload: bytes, result: RecordLines, cut: bool) -> None:
+    """CSV: every value is text, an empty field is null (field reference, CSV notes)."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        text = payload.decode("utf-8", errors="backslashreplace")
+        result.file_error = result.file_error or "invalid_utf8"
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        return
+    rows = list(reader)
+    for index, row in enumerate(rows):
+        error: str | None = None
+        if len(row) != len(header):
+            error = "truncated_file" if cut and index == len(rows) - 1 else "csv_field_count"
+        record = {name: (value if value != "" else None) for name, value in zip(header, row, strict=False)}
+        result.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")), error)
+
+
+def _read_parquet(data: bytes) -> RecordLines:
+    result = empty_result(data)
+    try:
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        result.declared_rows = parquet.metadata.num_rows
+        for batch in parquet.iter_batches():
+            for record in _batch_records(batch):
+                result.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    except (pa.ArrowException, OSError, ValueError):
+        # rows read before the damage are kept; the file is flagged
+        result.file_error = "invalid_parquet"
+    return result
+
+
+def _batch_records(batch: pa.RecordBatch) -> Iterator[dict[str, Any]]:
+    columns = [(field.name, field.type, batch.column(i).to_pylist()) for i, field in enumerate(batch.schema)]
+    for row in range(batch.num_rows):
+        yield {name: _jsonable(values[row], type_) for name, type_, values in columns}
+
+
+def _jsonable(value: Any, type_: pa.DataType) -> Any:
+    """A Parquet value as the JSON export would carry it."""
+    if value is None:
+        return None
+    if pa.types.is_map(type_):
+        return {str(k): _jsonable(v, type_.item_type) for k, v in value}
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+        return [_jsonable(v, type_.value_type) for v in value]
+    if pa.types.is_struct(type_):
+        return {f.name: _jsonable(value.get(f.name), f.type) for f in type_}
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.strftime(TIMESTAMP_FORMAT)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode("ascii")
+    return value
