@@ -1,6 +1,6 @@
 """dbt-duckdb plugin: registers the PII redaction function on every dbt connection.
 
-profiles/profiles.yml lists it under ``plugins`` for each target, so the ``redact_pii``
+profiles/profiles.yml lists it under ``plugins`` for each DuckDB target that builds (not ``published``),
 macro's DuckDB implementation can call ``redact_pii(text)`` (``chatbatch.transform.redact``).
 """
 
