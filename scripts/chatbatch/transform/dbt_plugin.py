@@ -1,7 +1,8 @@
 """dbt-duckdb plugin: registers the PII redaction function on every dbt connection.
 
-profiles/profiles.yml lists it under ``plugins`` for each target, so the ``redact_pii``
-macro's DuckDB implementation can call ``redact_pii(text)`` (``chatbatch.transform.redact``).
+profiles/profiles.yml lists it under ``plugins`` for each DuckDB target that builds (not
+``published``, which only reads), so the ``redact_pii`` macro's DuckDB implementation can
+call ``redact_pii(text)`` (``chatbatch.transform.redact``).
 """
 
 from __future__ import annotations
