@@ -319,3 +319,17 @@ def test_operator_errors_carry_their_exit_code() -> None:
     error = OperatorError("warehouse.duckdb is missing", "run `chatbatch nightly` first")
     assert error.exit_code == ExitCode.FAILED and str(error) == "warehouse.duckdb is missing"
     assert OperatorError("x", "y", ExitCode.QUALITY).exit_code == ExitCode.QUALITY
+
+
+def test_chatbatch_refuses_the_read_only_published_target(tmp_path: Path, monkeypatch, capsys) -> None:
+    """DBT_TARGET=published is for mf query; a nightly with it says so in two lines."""
+    monkeypatch.setenv("CHATBATCH_HOME", str(tmp_path))
+    monkeypatch.setenv("DBT_TARGET", "published")
+    (tmp_path / "landing" / "users" / "export_date=2026-11-01").mkdir(parents=True)
+    (tmp_path / "landing" / "users" / "export_date=2026-11-01" / "part-0000.jsonl").write_text(
+        '{"user_id": "u1", "exported_at": "2026-11-01T00:00:00Z"}\n'
+    )
+    code = main(["nightly", "--date", "2026-11-01"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "DBT_TARGET=published" in err and "→" in err and "Traceback" not in err

@@ -8,14 +8,19 @@ or another process, can open it: dbt-duckdb keeps it open in the process otherwi
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatbatch.core.errors import ConfigError
 from chatbatch.core.faults import checkpoint
 from chatbatch.core.paths import PROJECT_DIR, Paths
 from chatbatch.core.retry import is_transient
+
+# profiles.yml targets that read the published file and never build (README, "The semantic layer")
+READ_ONLY_TARGETS = ("published",)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,11 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     """Invoke dbt programmatically and collect per-node results."""
     from dbt.cli.main import dbtRunner
 
+    if os.environ.get("DBT_TARGET") in READ_ONLY_TARGETS:
+        raise ConfigError(
+            f"DBT_TARGET={os.environ['DBT_TARGET']} is the analysts' read-only target (mf query)",
+            "unset DBT_TARGET, or set it to dev, ci or prod, for chatbatch and dbt builds",
+        )
     paths.export()
     # Each CHATBATCH_HOME keeps its own dbt artefacts, so `dbt retry` after a failed
     # batch reads that batch's run_results.json, whoever else ran dbt meanwhile.
