@@ -155,7 +155,7 @@ class OtelWriter:
                 trace, parent = turn_spans.get(
                     fb.asst_pos if fb.asst_pos is not None else -1, (start_trace, agent_span)
                 )
-                attrs = [_attr("gen_ai.evaluation.name", fb.kind)]
+                attrs = [_attr("gen_ai.evaluation.name", FEEDBACK_EVALUATIONS[fb.kind][0])]
                 if fb.kind == "thumbs":
                     attrs += [
                         _attr("gen_ai.evaluation.score.value", float(fb.value or 0)),
