@@ -13,11 +13,12 @@ DEMO_DAYS ?= 14
 DEMO_CONVERSATIONS ?= 400
 DEMO_SEED ?= 42
 DEMO_DIRTY_RATE ?= 0.01
+SOURCE ?= v1
 
 CI_HOME := $(CURDIR)/build/ci-home
 DOCS_PORT ?= 8080
 
-.PHONY: help venv demo test lint dbt-ci pytest clean bench docs docs-generate test-spark venv-spark
+.PHONY: help venv demo demo-dates test lint dbt-ci pytest clean bench docs docs-generate test-spark venv-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,12 +40,23 @@ $(SPARK_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
 	@touch $@
 
-demo: $(STAMP) ## generate 14 days of sample exports, run the nightly batch once per day
-	@echo "==> generating $(DEMO_DAYS) days of exports into $(CHATBATCH_HOME)/landing"
+demo: $(STAMP) ## generate 14 days of sample exports (SOURCE=v1|langfuse|otel), run the nightly batch once per day
+	@case "$(SOURCE)" in v1|langfuse|otel) ;; *) echo "SOURCE must be v1, langfuse or otel"; exit 2;; esac
+	@echo "==> generating $(DEMO_DAYS) days of $(SOURCE) exports into $(CHATBATCH_HOME)/landing"
 	$(BIN)/chatbatch generate --start $(DEMO_START) --days $(DEMO_DAYS) \
 		--conversations-per-day $(DEMO_CONVERSATIONS) --seed $(DEMO_SEED) \
-		--dirty-rate $(DEMO_DIRTY_RATE)
-	@for day in $$(ls -d $(CHATBATCH_HOME)/landing/*/export_date=* | sed 's/.*export_date=//' | sort -u); do \
+		--dirty-rate $(DEMO_DIRTY_RATE) --format $(SOURCE)
+	@mkdir -p $(CHATBATCH_HOME)
+	@case "$(SOURCE)" in \
+		langfuse) printf '%s\n' 'sources: [langfuse]' 'langfuse:' \
+			'  feedback_scores: {thumbs: [user-feedback, user-sentiment], csat: [csat], comment: [comment]}' \
+			'  categorical_values: {positive: 1, negative: -1}' > $(CHATBATCH_HOME)/sources.yml ;; \
+		otel) printf '%s\n' 'sources: [otel]' 'otel:' \
+			'  feedback_evaluations: {thumbs: [user-feedback], csat: [csat], comment: [comment]}' \
+			> $(CHATBATCH_HOME)/sources.yml ;; \
+		*) if [ -f $(CHATBATCH_HOME)/sources.yml ]; then echo 'sources: [chatbot]' > $(CHATBATCH_HOME)/sources.yml; fi ;; \
+	esac
+	@for day in $$($(MAKE) -s --no-print-directory demo-dates); do \
 		echo "==> nightly batch for $$day"; \
 		$(BIN)/chatbatch nightly --date $$day || exit $$?; \
 	done
@@ -53,6 +65,11 @@ demo: $(STAMP) ## generate 14 days of sample exports, run the nightly batch once
 	@echo "==> summary"
 	$(BIN)/chatbatch summary
 	@echo "Analysts: open $(CHATBATCH_HOME)/analytics.duckdb read-only (e.g. duckdb -readonly)."
+
+demo-dates: # the export dates of the landing area (v1 partitions, Langfuse manifests, OTel rotations)
+	@{ ls -d $(CHATBATCH_HOME)/landing/*/export_date=* 2>/dev/null | sed 's/.*export_date=//'; \
+	   ls $(CHATBATCH_HOME)/landing/langfuse/*/manifests/*.json $(CHATBATCH_HOME)/landing/otel/*/*-*T*.json* \
+	      2>/dev/null | sed -E 's|.*[/-]([0-9]{4}-[0-9]{2}-[0-9]{2})T[^/]*$$|\1|'; } | sort -u
 
 lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check scripts tests deploy

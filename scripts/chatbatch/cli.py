@@ -78,8 +78,15 @@ def _say(message: str) -> None:
 
 def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch_dev.generator import generate
+    from chatbatch_dev.generator.formats import FormatOptions
 
     landing = Path(args.landing) if args.landing else paths.landing
+    options = FormatOptions(
+        format=args.format,
+        langfuse_format=args.langfuse_format,
+        langfuse_gzip=args.langfuse_gzip,
+        otel_compression=None if args.otel_compression == "none" else args.otel_compression,
+    )
     summary = generate(
         landing=landing,
         start=args.start,
@@ -88,6 +95,7 @@ def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
         seed=args.seed,
         dirty_rate=args.dirty_rate,
         progress=_say,
+        options=options,
     )
     data = summary.to_dict()
     _say(
@@ -251,6 +259,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, required=True)
     gen.add_argument("--dirty-rate", type=_rate, default=0.0, help="share of defective lines")
     gen.add_argument("--landing", help="landing folder (default $CHATBATCH_HOME/landing)")
+    gen.add_argument(
+        "--format",
+        choices=("v1", "langfuse", "otel"),
+        default="v1",
+        help="export contract v1, a Langfuse blob-storage export, or OTel GenAI spans (Collector files)",
+    )
+    gen.add_argument(
+        "--langfuse-format", choices=("parquet", "jsonl"), default="parquet", help="Langfuse data files"
+    )
+    gen.add_argument("--langfuse-gzip", action="store_true", help="gzip Langfuse JSONL files")
+    gen.add_argument(
+        "--otel-compression", choices=("none", "zstd"), default="none", help="Collector file compression"
+    )
     gen.set_defaults(func=cmd_generate)
 
     ing = sub.add_parser("ingest", help="load new landing files into the raw tables")

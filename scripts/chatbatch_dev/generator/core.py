@@ -17,9 +17,12 @@ import numpy as np
 from chatbatch.contract import ENTITIES, contract
 from chatbatch.contract import VERSION as CONTRACT_VERSION
 
-from . import kb, render
+from . import kb, render, turns
 from .day import DayData, RunInfo, simulate_day
 from .dirty import inject
+from .formats import FormatOptions
+from .render_langfuse import LangfuseWriter
+from .render_otel import OtelWriter
 from .timeutil import DAY_MS, epoch_ms
 from .users import rng_for
 
@@ -47,6 +50,8 @@ class GenerateSummary:
     schema_drift: dict[str, object] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    format: str = "v1"
+    format_stats: dict[str, object] = field(default_factory=dict)
 
     def dirty_totals(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -59,6 +64,9 @@ class GenerateSummary:
         d = asdict(self)
         d["contract_version"] = CONTRACT_VERSION
         d["dirty_totals"] = self.dirty_totals()
+        if self.format == "v1":  # the v1 summary keeps its shape
+            d.pop("format")
+            d.pop("format_stats")
         if not include_timing:
             d.pop("seconds")
             d.pop("landing")
@@ -147,8 +155,10 @@ def generate(
     seed: int,
     dirty_rate: float = 0.0,
     progress: Callable[[str], None] | None = None,
+    options: FormatOptions | None = None,
 ) -> GenerateSummary:
-    """Write ``days`` days of synthetic exports (contract v1) below ``landing``."""
+    """Write ``days`` days of synthetic exports below ``landing``: contract v1, or with
+    ``options`` the same conversations as a Langfuse export or OTel spans (``formats.py``)."""
     t0 = time.perf_counter()
     landing = Path(landing)
     say = progress or (lambda _msg: None)
@@ -169,6 +179,8 @@ def generate(
         "from_date": (start + timedelta(days=run.drift_from_day)).isoformat(),
         "fields": DRIFT_FIELDS,
     }
+    if options is not None and options.format != "v1":
+        return _generate_source(landing, run, summary, options, say, t0)
     trunc_day = int(rng_for(seed, 999).integers(0, days)) if dirty_rate > 0 else -1
     con = render.connect()
     written: list[Path] = []
@@ -217,6 +229,55 @@ def generate(
     summary.files = sorted(str(p.relative_to(landing)) for p in written)
     summary.seconds = round(time.perf_counter() - t0, 3)
     out = landing / "_generator" / f"summary-{start.isoformat()}-{days}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary.to_dict(include_timing=False), indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+def _generate_source(
+    landing: Path,
+    run: RunInfo,
+    summary: GenerateSummary,
+    options: FormatOptions,
+    say: Callable[[str], None],
+    t0: float,
+) -> GenerateSummary:
+    """The same simulated days written as a Langfuse export or as OTel spans."""
+    writer: LangfuseWriter | OtelWriter
+    if options.format == "langfuse":
+        writer = LangfuseWriter(
+            landing,
+            run.seed,
+            project_id=options.langfuse_project,
+            file_format=options.langfuse_format,
+            gzipped=options.langfuse_gzip,
+            window_hours=options.window_hours,
+        )
+    else:
+        writer = OtelWriter(
+            landing,
+            run.seed,
+            collector=options.otel_collector,
+            compression=options.otel_compression,
+            rotate_hours=options.window_hours,
+        )
+    summary.format = options.format
+    written: list[Path] = []
+    for day in range(run.days):
+        d = run.start + timedelta(days=day)
+        dd = simulate_day(run, day)
+        writer.add_day(day, turns.conversations(run, dd))
+        for key, val in dd.stats.items():
+            summary.stats[key] = summary.stats.get(key, 0) + val
+        summary.messages += dd.stats["messages"]
+        new = writer.flush(epoch_ms(d + timedelta(days=1)))
+        written += new
+        say(f"{d.isoformat()}: {dd.stats['conversations']} conversations, {len(new)} files")
+    written += writer.flush(0, final=True)
+    summary.files = sorted(str(p.relative_to(landing)) for p in written)
+    summary.format_stats = writer.stats.as_dict()
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    out = landing / "_generator" / f"summary-{options.format}-{run.start.isoformat()}-{run.days}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary.to_dict(include_timing=False), indent=2, sort_keys=True) + "\n")
     return summary
