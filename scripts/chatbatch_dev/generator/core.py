@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+import chatbatch_dev.generator.kb as kb
+import chatbatch_dev.generator.render as render
+import chatbatch_dev.generator.turns as turns
 from chatbatch.contract import ENTITIES, contract
 from chatbatch.contract import VERSION as CONTRACT_VERSION
 
-from . import kb, render, turns
 from .day import DayData, RunInfo, simulate_day
 from .dirty import inject
 from .formats import FormatOptions

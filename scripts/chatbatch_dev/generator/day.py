@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from . import catalog as C
+import chatbatch_dev.generator.catalog as C
+
 from .kb import N_DOCS, KbDoc
 from .pii import pii_flat
 from .timeutil import DAY_MS, Z, epoch_ms, locale_offsets

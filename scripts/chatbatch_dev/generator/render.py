@@ -8,7 +8,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import catalog as C
+import chatbatch_dev.generator.catalog as C
+
 from .day import TOOLS
 
 MACROS = """

@@ -22,7 +22,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from . import catalog as C
+import chatbatch_dev.generator.catalog as C
+
 from .day import TOOLS, DayData, RunInfo
 
 ASSISTANT = C.ROLE["assistant"]
