@@ -1,17 +1,22 @@
 """Ingest step: find new landing files and load their lines, untouched, into raw tables.
 
-Every line of every landing file becomes exactly one row of ``raw.<entity>``, with the
-file, the line number and, where the bytes could not be read as text, a line error
-(``invalid_utf8``, ``truncated_file``). Parsing JSON and judging records is dbt's job
-(the base staging models); this step only guarantees that nothing is lost on the way in.
+Every record of every landing file becomes exactly one row of its raw table
+(``LandingFile.entity``; ``chatbatch.contract.sources.ALL_RAW_TABLES``) with the file, the
+line number and, where the bytes could not be read, a line error (``invalid_utf8``,
+``truncated_file``). A record is a JSONL line, a Langfuse Parquet/CSV/JSON row as one JSON
+object line, a Langfuse manifest compacted to one line, or one OTLP ``TracesData`` message
+(``read_landing_file``). Parsing and judging records is dbt's job (the base staging models).
 
-The file manifest ``chatbatch.landing_files`` remembers what was loaded (path, size,
-sha256, line count, batch). Loading one file and recording it in the manifest happen in
-one DuckDB transaction, so a run killed at any moment leaves either both or neither.
+The file manifest ``chatbatch.landing_files`` remembers what was loaded (path, raw table,
+size, sha256, line count, the row count a Langfuse manifest or Parquet footer declares,
+batch). Loading one file and recording it happen in one DuckDB transaction, so a run
+killed at any moment leaves either both or neither.
 
-Paths that do not fit the landing layout (``landing.discover``) are not loaded; each
-ingest replaces ``chatbatch.landing_misfiled`` with the ones it found, in a transaction of
-its own, so a path that is fixed or renamed drops out of it and is loaded as a new file.
+Paths that do not fit the landing layout (``landing.discover``) are not loaded, nor are
+files that are not complete yet (a Langfuse run without its manifest, a live OTel file).
+Each ingest replaces ``chatbatch.landing_misfiled`` and ``chatbatch.landing_waiting`` with
+the ones it found, in a transaction of its own, so a path that is fixed, renamed or
+completed drops out of them and is loaded as a new file.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from chatbatch.accumulate.landing import LandingFile, discover
+from chatbatch.accumulate.landing import LandingFile, WaitingFile, discover
 from chatbatch.accumulate.lines import FileLines, read_lines
-from chatbatch.contract import ENTITIES
+from chatbatch.accumulate.sources import langfuse, otlp
+from chatbatch.contract.sources import ALL_RAW_TABLES, SourceConfig, raw_tables
 from chatbatch.core import duck
 from chatbatch.core.errors import LandingLayoutError
 from chatbatch.core.faults import checkpoint
@@ -54,7 +60,15 @@ create table if not exists chatbatch.landing_files (
     ingested_at timestamp not null
 );
 alter table chatbatch.landing_files add column if not exists mtime_ns bigint;
+alter table chatbatch.landing_files add column if not exists declared_rows bigint;
 create table if not exists chatbatch.landing_misfiled (
+    path varchar primary key,
+    reason varchar not null,
+    first_seen_at timestamp not null,
+    last_seen_at timestamp not null,
+    last_batch_id integer not null
+);
+create table if not exists chatbatch.landing_waiting (
     path varchar primary key,
     reason varchar not null,
     first_seen_at timestamp not null,
@@ -87,6 +101,12 @@ class ContentChangedError(IngestError):
     """A file already loaded under the same path now has different content."""
 
 
+CHANGED_HINT = (
+    "landing files are immutable: put the loaded content back and write "
+    "corrected records to a new file in the same partition"
+)
+
+
 @dataclass
 class IngestResult:
     batch_id: int
@@ -96,13 +116,34 @@ class IngestResult:
     file_errors: dict[str, str] = field(default_factory=dict)
     lines_by_entity: dict[str, int] = field(default_factory=dict)
     misfiled: list[MisfiledPath] = field(default_factory=list)
+    waiting: list[WaitingFile] = field(default_factory=list)
 
 
-def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables and the manifest if this warehouse is new."""
+def ensure_state(con: duckdb.DuckDBPyConnection, sources: SourceConfig | None = None) -> None:
+    """Create the manifest tables and the raw tables of the enabled sources if missing.
+
+    Contract v1's raw tables are always created (empty when ``chatbot`` is switched off):
+    its staging models are part of every build.
+    """
     con.execute(STATE_DDL)
-    for entity in ENTITIES:
-        con.execute(RAW_DDL.format(entity=entity))
+    enabled = raw_tables(sources or SourceConfig())
+    for table in ALL_RAW_TABLES:
+        if table.source == "chatbot" or table in enabled:
+            con.execute(RAW_DDL.format(entity=table.name))
+
+
+def read_landing_file(landing_file: LandingFile) -> FileLines:
+    """The records of one landing file as lines, by the reader of its raw table."""
+    path = landing_file.absolute_path
+    if landing_file.source == "chatbot":
+        return read_lines(path)
+    if landing_file.entity == "langfuse_manifests":
+        return langfuse.read_manifest_line(path)
+    if landing_file.source == "langfuse":
+        return langfuse.read_data_file(path)
+    if landing_file.source == "otel":
+        return otlp.read_otlp_file(path)
+    raise ValueError(f"{path}: no reader for raw table {landing_file.entity}")
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -141,8 +182,7 @@ def pending_files(
         if not unchanged and (stat.st_size != size or sha256_of(landing_file.absolute_path) != sha):
             raise ContentChangedError(
                 f"{landing_file.absolute_path}: content changed since it was loaded (sha256 was {sha[:12]}…)",
-                "landing files are immutable: put the loaded content back and write "
-                "corrected records to a new file in the same partition",
+                langfuse.CHANGED_HINT if landing_file.source == "langfuse" else CHANGED_HINT,
             )
         skipped += 1
     return new, skipped
@@ -151,7 +191,10 @@ def pending_files(
 def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_id: int) -> FileLines:
     """Load one file's lines and its manifest row in one transaction."""
     mtime_ns = landing_file.absolute_path.stat().st_mtime_ns  # before reading: a later write shows
-    content = read_lines(landing_file.absolute_path)
+    content = read_landing_file(landing_file)
+    declared = landing_file.declared_rows
+    if declared is None:
+        declared = content.declared_rows
     table = pa.table(
         {
             "line_number": pa.array(range(1, len(content.lines) + 1), pa.int32()),
@@ -174,9 +217,9 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
             """
             insert into chatbatch.landing_files (
                 file_path, entity, export_date, size_bytes, sha256, lines_read,
-                file_error, batch_id, first_seen_at, ingested_at, mtime_ns
+                file_error, batch_id, first_seen_at, ingested_at, mtime_ns, declared_rows
             )
-            values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?)
+            values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?, ?)
             """,
             [
                 landing_file.relative_path,
@@ -188,6 +231,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
                 content.file_error,
                 batch_id,
                 mtime_ns,
+                declared,
             ],
         )
         con.execute("commit")
@@ -201,19 +245,28 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
 
 def record_misfiled(con: duckdb.DuckDBPyConnection, misfiled: list[MisfiledPath], batch_id: int) -> None:
     """Replace the misfiled set in one transaction; a path seen before keeps its first_seen_at."""
+    _replace_paths(con, "landing_misfiled", [(m.path, m.reason) for m in misfiled], batch_id)
+
+
+def record_waiting(con: duckdb.DuckDBPyConnection, waiting: list[WaitingFile], batch_id: int) -> None:
+    """Replace the waiting set in one transaction; a path seen before keeps its first_seen_at."""
+    _replace_paths(con, "landing_waiting", [(w.path, w.reason) for w in waiting], batch_id)
+
+
+def _replace_paths(
+    con: duckdb.DuckDBPyConnection, table: str, paths: list[tuple[str, str]], batch_id: int
+) -> None:
     con.execute("begin transaction")
     try:
-        first_seen = dict(
-            con.execute("select path, first_seen_at from chatbatch.landing_misfiled").fetchall()
-        )
-        con.execute("delete from chatbatch.landing_misfiled")
-        if misfiled:
+        first_seen = dict(con.execute(f"select path, first_seen_at from chatbatch.{table}").fetchall())
+        con.execute(f"delete from chatbatch.{table}")
+        if paths:
             con.executemany(
-                """
-                insert into chatbatch.landing_misfiled
+                f"""
+                insert into chatbatch.{table}
                 values (?, ?, coalesce(?, now()::timestamp), now()::timestamp, ?)
                 """,
-                [(m.path, m.reason, first_seen.get(m.path), batch_id) for m in misfiled],
+                [(path, reason, first_seen.get(path), batch_id) for path, reason in paths],
             )
         con.execute("commit")
     except BaseException:
@@ -227,18 +280,29 @@ def ingest(
     batch_id: int | None = None,
     until: date | None = None,
     progress: Callable[[str], None] | None = None,
+    sources: SourceConfig | None = None,
 ) -> IngestResult:
-    """Load every landing file not yet in the manifest (export date <= ``until``)."""
-    ensure_state(con)
-    found = discover(landing)
+    """Load every landing file not yet in the manifest (export date <= ``until``).
+
+    ``sources`` defaults to the home's ``sources.yml``; the home is the landing folder's
+    parent (``Paths.landing``).
+    """
+    sources = sources or SourceConfig.load(landing.parent)
+    ensure_state(con, sources)
+    found = discover(landing, sources)
     batch_id = batch_id or next_batch_id(con)
     record_misfiled(con, found.misfiled, batch_id)
+    record_waiting(con, found.waiting, batch_id)
     files = [f for f in found.files if until is None or f.export_date <= until]
     new, skipped = pending_files(con, files)
-    result = IngestResult(batch_id=batch_id, files_skipped=skipped, misfiled=found.misfiled)
+    result = IngestResult(
+        batch_id=batch_id, files_skipped=skipped, misfiled=found.misfiled, waiting=found.waiting
+    )
     if progress:
         for misfiled in found.misfiled:
             progress(f"  not loaded: {misfiled.path}: {misfiled.reason}")
+        for waiting in found.waiting:
+            progress(f"  waiting: {waiting.path}: {waiting.reason}")
     for index, landing_file in enumerate(new, start=1):
         content = load_file(con, landing_file, result.batch_id)
         result.files_loaded.append(landing_file.relative_path)

@@ -1,4 +1,4 @@
-"""Summary of a warehouse: rows per layer, quarantined lines by reason, misfiled landing paths."""
+"""Summary of a warehouse: rows per layer, quarantined lines by reason, misfiled and waiting landing paths."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def warehouse_summary(database: Path) -> str:
                     + ("" if not unbalanced else f"  ({unbalanced} UNBALANCED entity-days)")
                 )
         lines += _misfiled_lines(con)
+        lines += _waiting_lines(con)
         return "\n".join(lines)
     finally:
         con.close()
@@ -79,6 +80,27 @@ def _misfiled_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not rows:
         return ["  misfiled landing paths: none"]
     lines = [f"  misfiled landing paths (not loaded; move or rename them to fit the layout): {len(rows)}"]
+    lines += [
+        f"    {path}: {reason} (since {first_seen:%Y-%m-%d %H:%M})" for path, reason, first_seen in rows
+    ]
+    return lines
+
+
+def _waiting_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Landing files the last ingest found not complete yet (``chatbatch.landing_waiting``):
+    a Langfuse run without its manifest, a live OTel file. Not an error."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'chatbatch' and table_name = 'landing_waiting'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    rows = con.execute(
+        "select path, reason, first_seen_at from chatbatch.landing_waiting order by path"
+    ).fetchall()
+    if not rows:
+        return []
+    lines = [f"  waiting landing files (loaded once complete): {len(rows)}"]
     lines += [
         f"    {path}: {reason} (since {first_seen:%Y-%m-%d %H:%M})" for path, reason, first_seen in rows
     ]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.errors import ConfigError, QualityGateFailed
 from chatbatch.core.paths import Paths
@@ -65,14 +66,17 @@ class NightlyOptions:
         return self.full_refresh or self.backfill_start is not None
 
 
-def dbt_vars(options: NightlyOptions) -> dict[str, Any]:
+def dbt_vars(options: NightlyOptions, sources: SourceConfig | None = None) -> dict[str, Any]:
     """The window handed to dbt, validated: only ints and ISO dates reach SQL.
 
-    A nightly run passes only settings that rarely change (``lookback_days``): the
-    models find their new rows through the ingest batch id, and vars that changed on
-    every run would defeat dbt's partial parsing. A backfill adds its window.
+    A nightly run passes only settings that rarely change (``lookback_days``, and the
+    home's sources with their settings, ``SourceConfig.dbt_vars``): the models find their
+    new rows through the ingest batch id, and vars that changed on every run would defeat
+    dbt's partial parsing. A backfill adds its window. ``sources`` defaults to the
+    ``sources.yml`` of ``$CHATBATCH_HOME``.
     """
-    variables: dict[str, Any] = {"lookback_days": int(options.lookback_days)}
+    sources = sources or SourceConfig.load(Paths.from_env().home)
+    variables: dict[str, Any] = {"lookback_days": int(options.lookback_days), **sources.dbt_vars()}
     if options.backfill_start and options.backfill_end:
         variables["backfill_start"] = options.backfill_start.isoformat()
         variables["backfill_end"] = options.backfill_end.isoformat()

@@ -16,6 +16,7 @@ from typing import Literal
 import duckdb
 
 from chatbatch.accumulate import ingest, landing
+from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.record import BatchRecord
@@ -123,8 +124,8 @@ def decide(work: Pending, previous: BatchRecord | None, options: NightlyOptions)
 
 
 def dry_run(paths: Paths, run_date: date, say: Callable[[str], None]) -> None:
-    """Say which landing files a night would load, touching nothing."""
-    found = landing.discover(paths.landing)
+    """Say which landing files a night would load, and which wait, touching nothing."""
+    found = landing.discover(paths.landing, SourceConfig.load(paths.home))
     files = [f for f in found.files if f.export_date <= run_date]
     known: set[str] = set()
     if paths.warehouse.exists():
@@ -142,3 +143,5 @@ def dry_run(paths: Paths, run_date: date, say: Callable[[str], None]) -> None:
         say(f"  would load {landing_file.relative_path}")
     for misfiled in found.misfiled:
         say(f"  would not load {misfiled.path}: {misfiled.reason}")
+    for waiting in found.waiting:
+        say(f"  waiting {waiting.path}: {waiting.reason}")

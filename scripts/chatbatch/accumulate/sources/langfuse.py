@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from chatbatch.accumulate.sources.lines import RecordLines, empty_result, gunzip, split_lines
+from chatbatch.accumulate.lines import FileLines, empty_result, gunzip, split_lines
 
 TABLES: tuple[str, ...] = ("observations_v2", "scores", "traces", "observations")
 FILE_TYPES: tuple[str, ...] = ("parquet", "jsonl", "json", "csv")
@@ -39,6 +39,36 @@ KEY_RE = re.compile(
 )
 MANIFEST_KEY_RE = re.compile(r"^(?P<prefix>.*?)(?P<project>[^/]+)/manifests/(?P<stem>[^/]+)\.json$")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+# The landing layout (accumulate/landing.py): table folder -> raw table, and the misfiled reasons
+RAW_TABLES: dict[str, str] = {
+    "observations_v2": "langfuse_observations",
+    "observations": "langfuse_observations",  # legacy layout; base model tells them apart by path
+    "scores": "langfuse_scores",
+    "traces": "langfuse_traces",
+}
+MANIFESTS_FOLDER = "manifests"
+FILE_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.(?P<file_type>parquet|jsonl|json|csv)(?P<gz>\.gz)?$")
+MANIFEST_NAME_RE = re.compile(r"^(?P<stem>[^.]+)\.json$")
+OUTSIDE_PROJECT = (
+    "file directly in langfuse/ (expected langfuse/<project-id>/<table>/<ts>.<parquet|jsonl|json|csv>[.gz])"
+)
+UNKNOWN_FOLDER = f"unknown Langfuse folder (expected one of {', '.join([*RAW_TABLES, MANIFESTS_FOLDER])})"
+OUTSIDE_TABLE = "file directly in a Langfuse project folder (expected <table>/<ts>.<format>)"
+NESTED_FOLDER = "folder inside a Langfuse table folder (export files sit directly in it)"
+BAD_NAME = "not a Langfuse export file name (expected <ts>.<parquet|jsonl|json|csv>[.gz])"
+BAD_MANIFEST_NAME = "not a Langfuse manifest name (expected manifests/<ts>.json)"
+BOTH_LAYOUTS = (
+    "legacy observations file of a run that also exports observations_v2: not loaded "
+    "(Langfuse: do not load both observation layouts)"
+)
+# a loaded file rewritten (ContentChangedError); docs/sources/langfuse.md, "Retried runs"
+CHANGED_HINT = (
+    "a Langfuse run is final once loaded (it is loaded only after its manifest was written): "
+    "put the loaded files back, and export the window again as a new run, whose records are "
+    "deduplicated by id (docs/sources/langfuse.md, retried runs)"
+)
+UNLISTED = "no manifest lists it yet (the run is still being written or retried)"
 
 
 class ManifestError(Exception):
@@ -130,6 +160,25 @@ def read_manifest(path: Path) -> Manifest:
     return manifest
 
 
+def read_manifest_line(path: Path) -> FileLines:
+    """A manifest as one raw line (``raw.langfuse_manifests``): its JSON, compacted.
+
+    A manifest that is no longer JSON (replaced after discovery read it) is kept as one
+    line with the error ``invalid_json``, for staging to quarantine.
+    """
+    data = path.read_bytes()
+    result = empty_result(data)
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = data.decode("utf-8", errors="backslashreplace").replace("\r", " ").replace("\n", " ")
+        result.file_error = "invalid_json"
+        result.append(text, "invalid_json")
+        return result
+    result.append(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+    return result
+
+
 def _manifest_file(path: Path, entry: Any) -> ManifestFile:
     if not isinstance(entry, dict):
         raise ManifestError(f"{path}: files[] holds objects")
@@ -151,7 +200,7 @@ def _manifest_file(path: Path, entry: Any) -> ManifestFile:
     )
 
 
-def read_data_file(path: Path, file_type: str | None = None, gzipped: bool | None = None) -> RecordLines:
+def read_data_file(path: Path, file_type: str | None = None, gzipped: bool | None = None) -> FileLines:
     """Read one data file into one JSON-object line per record, never raising on bad content.
 
     The format comes from the file name unless given (``file_type``: parquet, jsonl, json,
@@ -182,7 +231,7 @@ def read_data_file(path: Path, file_type: str | None = None, gzipped: bool | Non
     return result
 
 
-def _read_json_array(payload: bytes, result: RecordLines) -> None:
+def _read_json_array(payload: bytes, result: FileLines) -> None:
     """A JSON export is one array of objects: one line per element."""
     try:
         doc = json.loads(payload.decode("utf-8")) if payload.strip() else []
@@ -201,7 +250,7 @@ def _read_json_array(payload: bytes, result: RecordLines) -> None:
         result.append(json.dumps(element, ensure_ascii=False, separators=(",", ":")), error)
 
 
-def _read_csv(payload: bytes, result: RecordLines, cut: bool) -> None:
+def _read_csv(payload: bytes, result: FileLines, cut: bool) -> None:
     """CSV: every value is text, an empty field is null (field reference, CSV notes)."""
     try:
         text = payload.decode("utf-8")
@@ -221,7 +270,7 @@ def _read_csv(payload: bytes, result: RecordLines, cut: bool) -> None:
         result.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")), error)
 
 
-def _read_parquet(data: bytes) -> RecordLines:
+def _read_parquet(data: bytes) -> FileLines:
     result = empty_result(data)
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))

@@ -17,20 +17,31 @@ models' judgement (quarantine reason ``invalid_otlp_json``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from chatbatch.accumulate.sources.lines import GZIP_MAGIC, RecordLines, empty_result, gunzip, split_lines
+from chatbatch.accumulate.lines import GZIP_MAGIC, FileLines, empty_result, gunzip, split_lines
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 LENGTH_PREFIX = 4
 
+# The landing layout (accumulate/landing.py): rotated and live file names, and the misfiled reasons
+ROTATED_NAME_RE = re.compile(
+    r"^(?P<name>.+)-(?P<ts>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}-\d{2}-\d{2}\.\d{3})\.(json|jsonl)(\.zst|\.gz)?$"
+)
+LIVE_NAME_RE = re.compile(r"^[^/]+\.(json|jsonl)(\.zst|\.gz)?$")
+OUTSIDE_COLLECTOR = "file directly in otel/ (expected otel/<collector>/<name>-YYYY-MM-DDTHH-MM-SS.mmm.json)"
+NESTED_FOLDER = "folder inside a collector folder (rotated files sit directly in otel/<collector>/)"
+BAD_NAME = "not a rotated Collector file (expected <name>-YYYY-MM-DDTHH-MM-SS.mmm.<json|jsonl>[.zst])"
+LIVE_FILE = "live file still being written by the Collector (loaded once rotated to <name>-<timestamp>.<ext>)"
 
-def read_otlp_file(path: Path) -> RecordLines:
+
+def read_otlp_file(path: Path) -> FileLines:
     """Read one file-exporter output file into lines, never raising on bad content."""
     return read_otlp_bytes(path.read_bytes())
 
 
-def read_otlp_bytes(data: bytes) -> RecordLines:
+def read_otlp_bytes(data: bytes) -> FileLines:
     if data.startswith(ZSTD_MAGIC):
         return _zstd_stream(data)
     if len(data) >= LENGTH_PREFIX * 2 and data[LENGTH_PREFIX : LENGTH_PREFIX * 2] == ZSTD_MAGIC:
@@ -51,7 +62,7 @@ def _zstd():
     return zstandard
 
 
-def _zstd_stream(data: bytes) -> RecordLines:
+def _zstd_stream(data: bytes) -> FileLines:
     """One zstd stream (one or more concatenated frames) of JSON lines."""
     zstandard = _zstd()
     result = empty_result(data)
@@ -72,7 +83,7 @@ def _zstd_stream(data: bytes) -> RecordLines:
     return result
 
 
-def _length_prefixed_zstd(data: bytes) -> RecordLines:
+def _length_prefixed_zstd(data: bytes) -> FileLines:
     """The Collector's framing: [uint32 big-endian length][zstd frame of one message]..."""
     zstandard = _zstd()
     result = empty_result(data)
