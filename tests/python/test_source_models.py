@@ -26,7 +26,13 @@ LANGFUSE_TABLES = {
     "scores": "langfuse_scores",
     "traces": "langfuse_traces",
 }
-RAW_TABLES = ("langfuse_observations", "langfuse_scores", "langfuse_traces", "langfuse_manifests", "otel_traces")
+RAW_TABLES = (
+    "langfuse_observations",
+    "langfuse_scores",
+    "langfuse_traces",
+    "langfuse_manifests",
+    "otel_traces",
+)
 NOW = dt.datetime(2026, 3, 5, 1, 0, 0)
 
 
@@ -116,7 +122,11 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         outcome = run_dbt(
             dbt_args(
                 "build",
-                select=["+path:models/intermediate/sources", "+quarantine_records", "+audit_load_reconciliation"],
+                select=[
+                    "+path:models/intermediate/sources",
+                    "+quarantine_records",
+                    "+audit_load_reconciliation",
+                ],
                 exclude=["resource_type:unit_test"],
                 extra=["--indirect-selection", "cautious"],
                 variables=variables,
@@ -178,7 +188,8 @@ def test_conversations(warehouse: Path) -> None:
 def test_messages(warehouse: Path) -> None:
     got = _rows(
         warehouse,
-        "select * from intermediate.int_messages_unioned where source_system = 'langfuse' order by message_id",
+        "select * from intermediate.int_messages_unioned where source_system = 'langfuse' "
+        "order by message_id",
     )
     want = sorted(EXPECTED["messages"], key=lambda r: r["message_id"])
     assert [
@@ -224,7 +235,8 @@ def test_events(warehouse: Path) -> None:
 def test_feedback(warehouse: Path) -> None:
     got = _rows(
         warehouse,
-        "select * from intermediate.int_feedback_unioned where source_system = 'langfuse' order by feedback_id",
+        "select * from intermediate.int_feedback_unioned where source_system = 'langfuse' "
+        "order by feedback_id",
     )
     want = sorted(EXPECTED["feedback"], key=lambda r: r["feedback_id"])
     assert [
@@ -267,7 +279,11 @@ def test_quarantine_and_duplicates(warehouse: Path) -> None:
         "from intermediate.int_langfuse_observations_resolved where _message_quarantine_reason is not null",
     )
     got = [
-        {"file": r["file_path"].removeprefix("langfuse/"), "line": r["line_number"], "reason": r["quarantine_reason"]}
+        {
+            "file": r["file_path"].removeprefix("langfuse/"),
+            "line": r["line_number"],
+            "reason": r["quarantine_reason"],
+        }
         for r in lines
     ] + [
         {
@@ -279,17 +295,18 @@ def test_quarantine_and_duplicates(warehouse: Path) -> None:
         }
         for r in messages
     ]
-    want = [
-        {k: v for k, v in q.items() if k != "record" or q.get("entity")} for q in EXPECTED["quarantine"]
-    ]
-    assert sorted(got, key=lambda q: (q["file"], q["line"])) == sorted(want, key=lambda q: (q["file"], q["line"]))
+    want = [{k: v for k, v in q.items() if k != "record" or q.get("entity")} for q in EXPECTED["quarantine"]]
+    assert sorted(got, key=lambda q: (q["file"], q["line"])) == sorted(
+        want, key=lambda q: (q["file"], q["line"])
+    )
 
 
 def test_reconciliation_balances(warehouse: Path) -> None:
     got = _rows(
         warehouse,
         "select entity, export_date, lines_read, loaded, quarantined, duplicates, is_balanced "
-        "from audit.audit_load_reconciliation where entity like 'langfuse_%' and entity != 'langfuse_manifests' "
+        "from audit.audit_load_reconciliation "
+        "where entity like 'langfuse_%' and entity != 'langfuse_manifests' "
         "order by 1, 2",
     )
     want: dict[tuple[str, str], dict[str, int]] = {}
