@@ -37,3 +37,24 @@
             )
     end
 {%- endmacro %}
+
+{#- Parse a text in the form `YYYY-MM-DD HH:MM:SS[.ffffff]` that is UTC by convention and
+    carries no offset (Langfuse's blob-storage export) into a timestamp; anything else
+    (e.g. ISO with T and Z) gives null, the staging models' `bad_timestamp:<field>`. -#}
+{% macro parse_timestamp_naive_utc(expression) -%}
+    {{ return(adapter.dispatch('parse_timestamp_naive_utc', 'chatbot_analytics')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_naive_utc(expression) -%}
+    case
+        when regexp_matches({{ expression }}, '^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$')
+            then try_cast({{ expression }} as timestamp)
+    end
+{%- endmacro %}
+
+{% macro spark__parse_timestamp_naive_utc(expression) -%}
+    case
+        when {{ expression }} rlike '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?$'
+            then try_cast({{ expression }} as timestamp)
+    end
+{%- endmacro %}

@@ -1,13 +1,6 @@
 {{ config(materialized='table') }}
 
-{%- set entities = {
-    'conversations': 'stg_chatbot__conversations',
-    'messages': 'stg_chatbot__messages',
-    'events': 'stg_chatbot__events',
-    'feedback': 'stg_chatbot__feedback',
-    'kb_documents': 'stg_chatbot__kb_documents',
-    'users': 'stg_chatbot__users',
-} %}
+{%- set tables = raw_tables() %}
 
 with landing_files as (
 
@@ -28,7 +21,10 @@ lines_read as (
         export_date,
         count(*) as files,
         sum(lines_read) as lines_read,
-        count(file_error) as files_with_errors
+        count(file_error) as files_with_errors,
+        -- files whose lines read differ from the rows their manifest (or Parquet footer) declares
+        count(case when declared_rows is not null and declared_rows != lines_read then 1 end)
+            as files_off_declared
     from landing_files
     group by 1, 2
 
@@ -36,12 +32,12 @@ lines_read as (
 
 valid_lines as (
 
-    {%- for entity in entities %}
+    {%- for table in tables %}
     select
-        '{{ entity }}' as entity,
+        '{{ table.name }}' as entity,
         _export_date as export_date,
         count(*) as valid_lines
-    from {{ ref('base_chatbot__' ~ entity) }}
+    from {{ ref(table.base) }}
     where _quarantine_reason is null
     group by 1, 2
     {%- if not loop.last %}
@@ -53,12 +49,18 @@ valid_lines as (
 
 loaded as (
 
-    {%- for entity, staging_model in entities.items() %}
+    {%- for table in tables %}
     select
-        '{{ entity }}' as entity,
+        '{{ table.name }}' as entity,
         _export_date as export_date,
         count(*) as loaded
-    from {{ ref(staging_model) }}
+    {%- if table.stg %}
+    from {{ ref(table.stg) }}
+    {%- else %}
+    -- a loaded line is not one keyed record here: every valid line is loaded
+    from {{ ref(table.base) }}
+    where _quarantine_reason is null
+    {%- endif %}
     group by 1, 2
     {%- if not loop.last %}
     union all
@@ -90,9 +92,12 @@ final as (
         coalesce(quarantined.quarantined, 0) as quarantined,
         coalesce(valid_lines.valid_lines, 0)
         - coalesce(loaded.loaded, 0) as duplicates,
-        lines_read.lines_read
-        = coalesce(quarantined.quarantined, 0)
-        + coalesce(valid_lines.valid_lines, 0) as is_balanced
+        (
+            lines_read.lines_read
+            = coalesce(quarantined.quarantined, 0)
+            + coalesce(valid_lines.valid_lines, 0)
+            and lines_read.files_off_declared = 0
+        ) as is_balanced
     from lines_read
     left join valid_lines
         on

@@ -5,20 +5,20 @@
     )
 }}
 
-{%- set entities = ['conversations', 'messages', 'events', 'feedback', 'kb_documents', 'users'] %}
+{%- set tables = raw_tables() %}
 
 with rejected_lines as (
 
-    {%- for entity in entities %}
+    {%- for table in tables %}
     select
-        '{{ entity }}' as entity,
+        '{{ table.name }}' as entity,
         _file_path,
         _export_date,
         _line_number,
         _quarantine_reason,
         _rejected_line,
         _batch_id
-    from {{ ref('base_chatbot__' ~ entity) }}
+    from {{ ref(table.base) }}
     where
         _quarantine_reason is not null
         {{ new_batches_only('and', this_column='batch_id') }}

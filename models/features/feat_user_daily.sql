@@ -21,7 +21,7 @@ fct_conversations as (
 
 feedback as (
 
-    select * from {{ ref('stg_chatbot__feedback') }}
+    select * from {{ ref('int_feedback_unioned') }}
     where
         feedback_kind = 'csat'
         and feedback_value is not null

@@ -2,7 +2,7 @@ with
 
 conversations as (
 
-    select * from {{ ref('stg_chatbot__conversations') }}
+    select * from {{ ref('int_conversations_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),
@@ -30,7 +30,7 @@ events as (
 
 feedback as (
 
-    select * from {{ ref('stg_chatbot__feedback') }}
+    select * from {{ ref('int_feedback_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),

@@ -18,25 +18,25 @@ with
 
 conversations as (
 
-    select * from {{ ref('stg_chatbot__conversations') }}
+    select * from {{ ref('int_conversations_unioned') }}
 
 ),
 
 messages as (
 
-    select * from {{ ref('stg_chatbot__messages') }}
+    select * from {{ ref('int_messages_unioned') }}
 
 ),
 
 events as (
 
-    select * from {{ ref('stg_chatbot__events') }}
+    select * from {{ ref('int_events_unioned') }}
 
 ),
 
 feedback as (
 
-    select * from {{ ref('stg_chatbot__feedback') }}
+    select * from {{ ref('int_feedback_unioned') }}
 
 ),
 

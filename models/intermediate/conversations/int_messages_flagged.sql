@@ -19,7 +19,7 @@ events as (
 
 feedback as (
 
-    select * from {{ ref('stg_chatbot__feedback') }}
+    select * from {{ ref('int_feedback_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),

@@ -61,8 +61,12 @@ costed as (
         priced.price_valid_from_at,
         messages.input_tokens * priced.input_usd_per_1k_tokens / 1000.0 as input_cost_usd,
         messages.output_tokens * priced.output_usd_per_1k_tokens / 1000.0 as output_cost_usd,
-        messages.input_tokens * priced.input_usd_per_1k_tokens / 1000.0
-        + messages.output_tokens * priced.output_usd_per_1k_tokens / 1000.0 as cost_usd,
+        -- the source's own cost when it carries one (Langfuse), else the price seed
+        coalesce(
+            messages.source_cost_usd,
+            messages.input_tokens * priced.input_usd_per_1k_tokens / 1000.0
+            + messages.output_tokens * priced.output_usd_per_1k_tokens / 1000.0
+        ) as cost_usd,
         (
             messages.model_name is not null
             or messages.input_tokens is not null

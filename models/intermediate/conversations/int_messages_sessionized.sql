@@ -2,14 +2,14 @@ with
 
 messages as (
 
-    select * from {{ ref('stg_chatbot__messages') }}
+    select * from {{ ref('int_messages_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 conversations as (
 
-    select * from {{ ref('stg_chatbot__conversations') }}
+    select * from {{ ref('int_conversations_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),
@@ -34,6 +34,7 @@ conversation_messages as (
         messages.input_tokens,
         messages.output_tokens,
         messages.latency_ms,
+        messages.source_cost_usd,
         messages.sent_at,
         conversations.started_at as conversation_started_at,
         cast(row_number() over (
@@ -126,6 +127,7 @@ final as (
         input_tokens,
         output_tokens,
         latency_ms,
+        source_cost_usd,
         seconds_since_previous_message,
 
         -- booleans

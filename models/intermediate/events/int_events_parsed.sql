@@ -11,14 +11,14 @@ with
 
 events as (
 
-    select * from {{ ref('stg_chatbot__events') }}
+    select * from {{ ref('int_events_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),
 
 conversations as (
 
-    select * from {{ ref('stg_chatbot__conversations') }}
+    select * from {{ ref('int_conversations_unioned') }}
     {{ changed_conversations_only(content_only=true) }}
 
 ),

@@ -2,7 +2,7 @@ with
 
 users as (
 
-    select * from {{ ref('stg_chatbot__users') }}
+    select * from {{ ref('int_users_unioned') }}
 
 ),
 

@@ -19,6 +19,18 @@ final as (
         -- numerics
         size_bytes,
         lines_read,
+        {%- set present = [] %}
+        {%- if execute %}
+        {%- for column in adapter.get_columns_in_relation(source('chatbatch', 'landing_files')) %}
+        {%- do present.append(column.name | lower) %}
+        {%- endfor %}
+        {%- endif %}
+        -- rows the manifest (Langfuse) or the Parquet footer declares; null when not declared
+        {%- if 'declared_rows' in present %}
+        declared_rows,
+        {%- else %}
+        cast(null as bigint) as declared_rows,
+        {%- endif %}
 
         -- dates
         export_date,

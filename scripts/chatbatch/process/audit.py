@@ -14,14 +14,19 @@ from __future__ import annotations
 import duckdb
 
 from chatbatch.monitor.record import BatchRecord
+from chatbatch.process.gate import base_models
 from chatbatch.process.night import Night, scalar
 from chatbatch.process.plan import Pending
 
+# The event time of a record, per base model: a record whose event day lies more than the
+# lookback before its export day is "late beyond lookback".
 EVENT_TIME_COLUMNS = {
-    "conversations": "started_at",
-    "messages": "sent_at",
-    "events": "occurred_at",
-    "feedback": "submitted_at",
+    "base_chatbot__conversations": "started_at",
+    "base_chatbot__messages": "sent_at",
+    "base_chatbot__events": "occurred_at",
+    "base_chatbot__feedback": "submitted_at",
+    "base_langfuse__observations": "start_time",
+    "base_langfuse__scores": "scored_at",
 }
 
 
@@ -34,13 +39,14 @@ def audit(night: Night, work: Pending) -> None:
                 scalar(
                     con,
                     f"""
-                    select count(*) from staging.base_chatbot__{entity}
+                    select count(*) from staging.{model}
                     where _batch_id > ? and _quarantine_reason is null
-                        and cast({column} as date) < _export_date - ?::integer
+                        and cast({EVENT_TIME_COLUMNS[model]} as date) < _export_date - ?::integer
                     """,
                     [work.gated_through, night.options.lookback_days],
                 )
-                for entity, column in EVENT_TIME_COLUMNS.items()
+                for model in base_models(con)
+                if model in EVENT_TIME_COLUMNS
             )
             _model_rows(con, night)
         finally:

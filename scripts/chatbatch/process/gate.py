@@ -46,13 +46,30 @@ class Verdicts:
         return round(self.quarantined / self.lines, 6) if self.lines else 0.0
 
 
+def base_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The base models (one row per raw line) of the enabled sources.
+
+    TODO(issue 14): read them from ``chatbatch.contract.sources.raw_tables(SourceConfig.load(home))``
+    (``RawTable.base_model``) once the ingest branch provides it. Until then: contract v1's
+    base models plus those of the other sources that dbt has built in this warehouse.
+    """
+    chatbot = [f"base_chatbot__{entity}" for entity in ENTITIES]
+    others = [
+        str(name)
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'staging' "
+            "and (table_name like 'base_langfuse__%' or table_name like 'base_otel__%') order by 1"
+        ).fetchall()
+    ]
+    return chatbot + others
+
+
 def verdicts(con: duckdb.DuckDBPyConnection, gated_through: int) -> Verdicts:
     """Lines and quarantined lines of the batches after ``gated_through``."""
     lines = quarantined = 0
-    for entity in ENTITIES:
+    for model in base_models(con):
         row = con.execute(
-            f"select count(*), count(_quarantine_reason) from staging.base_chatbot__{entity} "
-            "where _batch_id > ?",
+            f"select count(*), count(_quarantine_reason) from staging.{model} where _batch_id > ?",
             [gated_through],
         ).fetchone()
         lines, quarantined = lines + int(row[0] if row else 0), quarantined + int(row[1] if row else 0)

@@ -3,7 +3,7 @@
 -- transaction, so any difference means lines were lost or loaded twice. One row per
 -- entity that disagrees. (The per-day balance of loaded + quarantined + duplicates
 -- is the model test of audit_load_reconciliation.)
-{% set entities = ['conversations', 'messages', 'events', 'feedback', 'kb_documents', 'users'] %}
+{% set tables = raw_tables() %}
 
 with manifest as (
 
@@ -17,11 +17,11 @@ with manifest as (
 
 raw_lines as (
 
-    {% for entity in entities %}
+    {% for table in tables %}
     select
-        '{{ entity }}' as entity,
+        '{{ table.name }}' as entity,
         count(*) as raw_lines
-    from {{ source('chatbot', entity) }}
+    from {{ source(table.source, table.name) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -1,0 +1,123 @@
+{#-
+    Langfuse observations as contract v1 events (docs/sources/langfuse.md, "events"): TOOL
+    observations are tool_call events, generations at level ERROR are error events,
+    RETRIEVER observations whose output lists documents with ids are retrieval events. The
+    other v1 event types (fallback, handoff_*, resolution_*, conversation_closed) have no
+    Langfuse equivalent.
+-#}
+
+with observations as (
+
+    select * from {{ ref('int_langfuse_observations_resolved') }}
+
+),
+
+answers as (
+
+    select
+        trace_id,
+        observation_id || ':out' as message_id,
+        end_time as sent_at
+    from observations
+    where generation_role = 'answer'
+
+),
+
+tool_and_retrieval as (
+
+    select
+        observations.*,
+        -- the assistant message closing the same turn: the next answer of the trace
+        (
+            select arg_min(answers.message_id, answers.sent_at)
+            from answers
+            where answers.trace_id = observations.trace_id and answers.sent_at >= observations.start_time
+        ) as answer_message_id,
+        case
+            when observation_type = 'RETRIEVER' and json_type(output_json) = 'ARRAY'
+                then cast(output_json as json[])
+        end as documents
+    from observations
+    where observation_type in ('TOOL', 'RETRIEVER')
+
+),
+
+tool_calls as (
+
+    select
+        observation_id as event_id,
+        conversation_id,
+        answer_message_id as message_id,
+        'tool_call' as event_type,
+        start_time as occurred_at,
+        json_object(
+            'tool', observation_name,
+            'success', observation_level != 'ERROR',
+            'duration_ms', {{ milliseconds_between('start_time', 'end_time') }},
+            'error_code', case when observation_level = 'ERROR' then status_message end
+        ) as payload,
+        updated_at as exported_at,
+        _export_date,
+        _file_path,
+        _line_number,
+        _batch_id
+    from tool_and_retrieval
+    where observation_type = 'TOOL'
+
+),
+
+retrievals as (
+
+    select
+        observation_id as event_id,
+        conversation_id,
+        answer_message_id as message_id,
+        'retrieval' as event_type,
+        start_time as occurred_at,
+        json_object(
+            'document_ids', list_transform(documents, lambda document: document ->> 'id'),
+            'scores', list_transform(documents, lambda document: {{ try_cast("document ->> 'score'", 'double') }})
+        ) as payload,
+        updated_at as exported_at,
+        _export_date,
+        _file_path,
+        _line_number,
+        _batch_id
+    from tool_and_retrieval
+    where
+        observation_type = 'RETRIEVER'
+        and len(documents) > 0
+        and list_bool_and(list_transform(documents, lambda document: document ->> 'id' is not null))
+
+),
+
+errors as (
+
+    select
+        observation_id || ':error' as event_id,
+        conversation_id,
+        cast(null as varchar) as message_id,
+        'error' as event_type,
+        start_time as occurred_at,
+        json_object('error_code', status_message) as payload,
+        updated_at as exported_at,
+        _export_date,
+        _file_path,
+        _line_number,
+        _batch_id
+    from observations
+    where generation_role = 'error'
+
+),
+
+final as (
+
+    select * from tool_calls
+    union all
+    select * from retrievals
+    union all
+    select * from errors
+
+)
+
+select * from final

@@ -1,0 +1,86 @@
+{{ config(unique_key=['_file_path', '_line_number']) }}
+
+{#- One row per raw legacy trace line (traces/ layout, historical exports), typed and judged. -#}
+
+with raw_lines as (
+
+    select * from {{ source('langfuse', 'langfuse_traces') }}
+    {{ new_batches_only() }}
+
+),
+
+records as (
+
+    select
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+        _line,
+        _line_error,
+        case when json_valid(_line) and json_type(_line) = 'OBJECT' then json(_line) end as _record
+    from raw_lines
+
+),
+
+typed as (
+
+    select
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+        _line,
+        _line_error,
+        _record,
+        {{ langfuse_text('_record', 'id') }} as trace_id,
+        {{ langfuse_text('_record', 'session_id') }} as session_id,
+        {{ langfuse_text('_record', 'user_id') }} as user_id,
+        {{ langfuse_text('_record', 'name') }} as trace_name,
+        {{ langfuse_text('_record', 'release') }} as release,
+        {%- for field in ['timestamp', 'updated_at'] %}
+        {{ langfuse_text('_record', field) }} as _raw__{{ field }},
+        {{ parse_timestamp_naive_utc(langfuse_text('_record', field)) }} as {{ field }}_at,
+        {%- endfor %}
+    from records
+
+),
+
+judged as (
+
+    select
+        *,
+        case
+            when _line_error is not null then _line_error
+            when _record is null then
+                case when json_valid(_line) then 'not_a_json_object' else 'malformed_json' end
+            when trace_id is null then 'missing_required_field:id'
+            {%- for field in ['timestamp', 'updated_at'] %}
+            when _raw__{{ field }} is not null and {{ field }}_at is null then 'bad_timestamp:{{ field }}'
+            {%- endfor %}
+        end as _quarantine_reason
+    from typed
+
+),
+
+final as (
+
+    select
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+        trace_id,
+        session_id,
+        user_id,
+        trace_name,
+        release,
+        timestamp_at as trace_started_at,
+        updated_at_at as updated_at,
+        _quarantine_reason,
+        case when _quarantine_reason is not null then left(_line, 1024) end as _rejected_line
+    from judged
+
+)
+
+select * from final
