@@ -18,10 +18,11 @@ Otherwise the gate records the last ingested batch as let through.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
-from chatbatch.contract import ENTITIES
+from chatbatch.contract.sources import RawTable, SourceConfig, raw_tables
 from chatbatch.core.faults import checkpoint
 from chatbatch.process.build import forget_rolled_back_batches
 from chatbatch.process.night import Night, QualityBreach
@@ -46,28 +47,15 @@ class Verdicts:
         return round(self.quarantined / self.lines, 6) if self.lines else 0.0
 
 
-def base_models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The base models (one row per raw line) of the enabled sources.
-
-    TODO(issue 14): read them from ``chatbatch.contract.sources.raw_tables(SourceConfig.load(home))``
-    (``RawTable.base_model``) once the ingest branch provides it. Until then: contract v1's
-    base models plus those of the other sources that dbt has built in this warehouse.
-    """
-    chatbot = [f"base_chatbot__{entity}" for entity in ENTITIES]
-    others = [
-        str(name)
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'staging' "
-            "and (table_name like 'base_langfuse__%' or table_name like 'base_otel__%') order by 1"
-        ).fetchall()
-    ]
-    return chatbot + others
+def base_models(home: Path) -> list[str]:
+    """The base models (one row per raw line) of the sources this home reads."""
+    return [table.base_model for table in raw_tables(SourceConfig.load(home))]
 
 
-def verdicts(con: duckdb.DuckDBPyConnection, gated_through: int) -> Verdicts:
+def verdicts(con: duckdb.DuckDBPyConnection, gated_through: int, models: list[str]) -> Verdicts:
     """Lines and quarantined lines of the batches after ``gated_through``."""
     lines = quarantined = 0
-    for model in base_models(con):
+    for model in models:
         row = con.execute(
             f"select count(*), count(_quarantine_reason) from staging.{model} where _batch_id > ?",
             [gated_through],
@@ -82,7 +70,7 @@ def gate(night: Night, work: Pending) -> None:
     with night.timed("gate"):
         con = night.connect()
         try:
-            found = verdicts(con, work.gated_through)
+            found = verdicts(con, work.gated_through, base_models(night.paths.home))
             night.record.quarantine_rate = found.rate
             if not breaches_quality(
                 found.lines, found.quarantined, options.max_error_rate, options.min_quarantined
@@ -93,7 +81,7 @@ def gate(night: Night, work: Pending) -> None:
                 checkpoint("gate")
                 con.execute("commit")
                 return
-            _forget_ungated(con, work.gated_through)
+            _forget_ungated(con, work.gated_through, raw_tables(SourceConfig.load(night.paths.home)))
         finally:
             con.close()
     forget_rolled_back_batches(night)
@@ -106,10 +94,10 @@ def gate(night: Night, work: Pending) -> None:
     )
 
 
-def _forget_ungated(con: duckdb.DuckDBPyConnection, gated_through: int) -> None:
+def _forget_ungated(con: duckdb.DuckDBPyConnection, gated_through: int, tables: list[RawTable]) -> None:
     """The runner's own tables: the ungated batches' lines and manifest rows."""
     con.execute("begin transaction")
-    for entity in ENTITIES:
-        con.execute(f"delete from raw.{entity} where _batch_id > ?", [gated_through])
+    for table in tables:
+        con.execute(f"delete from {table.relation} where _batch_id > ?", [gated_through])
     con.execute("delete from chatbatch.landing_files where batch_id > ?", [gated_through])
     con.execute("commit")
