@@ -170,7 +170,7 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.nightly import EXIT_LOCKED
 
     try:
-        lock = BatchLock(paths.home / "chatbatch.lock", command="purge").acquire()
+        lock = BatchLock(paths.lock_file, command="purge").acquire()
     except LockHeld as exc:
         print(f"chatbatch: {exc}", file=sys.stderr)
         return EXIT_LOCKED

@@ -22,7 +22,7 @@ from chatbatch_dev.generator import kb
 from chatbatch.cli import main
 from chatbatch.core.paths import Paths
 from chatbatch.output import workload as workloads
-from chatbatch.output.artefacts import sha256_of
+from chatbatch.output.files import sha256_of
 from chatbatch.output.kb.embedding import HashingEmbedder
 from chatbatch.output.kb.index import update_index
 from chatbatch.output.kb.search import search

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from chatbatch.core.faults import checkpoint
-from chatbatch.output.artefacts import sha256_of
+from chatbatch.output.files import sha256_of
 
 ENTITIES: tuple[str, ...] = (
     "conversations",
