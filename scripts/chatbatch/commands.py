@@ -125,7 +125,7 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.accumulate.purge import delete, plan
     from chatbatch.core.lock import BatchLock
 
-    lock = BatchLock(paths.home / "chatbatch.lock", command="purge").acquire()  # LockHeld: exit 3
+    lock = BatchLock(paths.lock_file, command="purge").acquire()  # LockHeld: exit 3
     try:
         verdicts = plan(paths, args.older_than, datetime.now(UTC).date(), args.entity)
         for v in verdicts:

@@ -41,7 +41,7 @@ class Nightly:
         self.options = options
 
     def run(self) -> int:
-        lock = BatchLock(self.paths.home / "chatbatch.lock", command=self.options.command)
+        lock = BatchLock(self.paths.lock_file, command=self.options.command)
         lock.acquire()  # LockHeld: the CLI names the holder and exits 3
         try:
             if lock.previous_holder and lock.previous_holder.get("pid"):

@@ -20,9 +20,10 @@ import pytest
 from chatbatch_dev.generator import kb
 
 from chatbatch.cli import main
+from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
+from chatbatch.output import registry
 from chatbatch.output import workload as workloads
-from chatbatch.output.artefacts import sha256_of
 from chatbatch.output.kb.embedding import HashingEmbedder
 from chatbatch.output.kb.index import update_index
 from chatbatch.output.kb.search import search
@@ -108,7 +109,7 @@ def test_kb_search_answers_questions_from_generated_documents(
 def test_rerunning_the_night_rewrites_nothing(night: Paths) -> None:
     before = {name: _files(night.home / "exports" / name) for name in ("kb", "features")}
     ctx = workloads.WorkloadContext(night, 99, LAST, lambda _: None, {})
-    outputs = {w.name: w.run(ctx) for w in workloads.of_phase("before_publish")}
+    outputs = {w.name: w.run(ctx) for w in registry.of_phase("before_publish")}
     assert outputs["kb_index"]["versions_indexed"] == 0 and not outputs["kb_index"]["manifest_written"]
     assert not outputs["user_features"]["manifest_written"]
     assert {name: _files(night.home / "exports" / name) for name in ("kb", "features")} == before

@@ -20,10 +20,10 @@ import pytest
 from chatbatch_dev.generator import generate, planted_pii
 
 from chatbatch.cli import main
+from chatbatch.core.digest import sha256_of
 from chatbatch.core.lock import BatchLock
 from chatbatch.core.paths import PROJECT_DIR, Paths
 from chatbatch.output.archive import ArchiveExport
-from chatbatch.output.files import sha256_of
 from chatbatch.output.ml import MlDatasetsExport
 from chatbatch.output.workload import WorkloadContext
 from tests.python.marts import fingerprint

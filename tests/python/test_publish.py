@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from chatbatch.monitor.record import BatchRecord
 from chatbatch.output import publish
 from tests.python.marts import fingerprint
 
@@ -54,13 +55,7 @@ def _night(con: duckdb.DuckDBPyConnection, batch: int, conversations: list[str])
 
 
 def _publish(warehouse: Path, analytics: Path, batch: int, incremental: bool = True) -> None:
-    record = {
-        "batch_id": batch,
-        "command": "nightly",
-        "status": "ok",
-        "run_date": "2026-11-01",
-        "started_at": None,
-    }
+    record = BatchRecord(batch_id=batch, command="nightly", run_date="2026-11-01", status="ok")
     publish.publish(warehouse, analytics, record, [record], incremental=incremental)
 
 

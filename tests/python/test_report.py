@@ -14,7 +14,6 @@ import pytest
 from chatbatch.cli import main
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
-from chatbatch.output.report import reports_dir
 from tests.python.conftest import PUBLISHED_LAST_NIGHT
 
 DAILY = f"{PUBLISHED_LAST_NIGHT}.html"
@@ -46,7 +45,7 @@ def _copy_home(published: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_night_writes_self_contained_daily_and_weekly_reports(published_home: Paths, query) -> None:
-    folder = reports_dir(published_home)
+    folder = published_home.reports
     assert sorted(p.name for p in folder.iterdir()) == [DAILY, WEEKLY]
     record = RunHistory(published_home.home).last(("ok",))
     assert record is not None
@@ -76,15 +75,15 @@ def test_report_command_regenerates_deterministically(
 ) -> None:
     home = _copy_home(published_home, tmp_path, monkeypatch)
     assert main(["report"]) == 0  # default: the last successful night, a Monday
-    assert (reports_dir(home) / DAILY).exists()
+    assert (home.reports / DAILY).exists()
     # no batch ran in that week, so the page depends on the data only: same bytes as the night's
-    regenerated = (reports_dir(home) / WEEKLY).read_bytes()
-    assert regenerated == (reports_dir(published_home) / WEEKLY).read_bytes()
+    regenerated = (home.reports / WEEKLY).read_bytes()
+    assert regenerated == (published_home.reports / WEEKLY).read_bytes()
     assert "report written" in capsys.readouterr().out
 
     # a day without data still gives a page, with the charts saying so
     assert main(["report", "--date", "2026-10-01"]) == 0
-    empty = (reports_dir(home) / "2026-10-01.html").read_text(encoding="utf-8")
+    empty = (home.reports / "2026-10-01.html").read_text(encoding="utf-8")
     assert "No conversations on the days of this report" in empty
     assert "No successful batch ran for these days" in empty
     assert empty.count("<svg") >= MIN_CHARTS
@@ -108,7 +107,7 @@ def _chromium(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 )
 @pytest.mark.parametrize("name", [DAILY, WEEKLY])
 def test_report_renders_in_headless_chromium(published_home: Paths, tmp_path: Path, name: str) -> None:
-    url = (reports_dir(published_home) / name).as_uri()
+    url = (published_home.reports / name).as_uri()
     dumped = _chromium(["--dump-dom", url], tmp_path)
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = dumped.stdout

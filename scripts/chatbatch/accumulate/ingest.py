@@ -34,10 +34,10 @@ from chatbatch.accumulate.lines import FileLines, read_lines
 from chatbatch.accumulate.sources import langfuse, otlp
 from chatbatch.contract.sources import ALL_RAW_TABLES, SourceConfig, raw_tables
 from chatbatch.core import duck
+from chatbatch.core.digest import sha256_of
 from chatbatch.core.errors import LandingLayoutError
 from chatbatch.core.faults import checkpoint
 from chatbatch.monitor.record import MisfiledPath
-from chatbatch.output.artefacts import sha256_of
 
 LAYOUT_HINT = (
     "move or rename it to <entity>/export_date=YYYY-MM-DD/<name>.jsonl[.gz] under the landing "

@@ -27,9 +27,9 @@ import duckdb
 
 from chatbatch.accumulate.landing import LandingFile, discover
 from chatbatch.core import duck
+from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
-from chatbatch.output.archive import archive_root, load_manifest
-from chatbatch.output.files import sha256_of
+from chatbatch.output.archive import load_manifest
 
 # entity -> its record id in the base model, matched against the archive column of that name
 ARCHIVED: dict[str, str] = {"messages": "message_id", "conversations": "conversation_id"}
@@ -155,7 +155,7 @@ def plan(
                 "select file_path, sha256, lines_read, batch_id, file_error from chatbatch.landing_files"
             ).fetchall()
         }
-        archived_through, problem = _archive_ids(con, archive_root(paths.home))
+        archived_through, problem = _archive_ids(con, paths.archive)
         if problem:
             return [
                 Verdict(f.relative_path, f.entity, f.export_date.isoformat(), False, problem)
@@ -168,7 +168,7 @@ def plan(
 
 def delete(paths: Paths, verdicts: list[Verdict]) -> int:
     """Delete the verified files, log each in state/purged.jsonl; return how many."""
-    log = paths.home / "state" / "purged.jsonl"
+    log = paths.purged_log
     log.parent.mkdir(parents=True, exist_ok=True)
     deleted = 0
     with log.open("a", encoding="utf-8") as handle:

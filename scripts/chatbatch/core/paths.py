@@ -1,4 +1,7 @@
-"""Where everything lives. One environment variable, CHATBATCH_HOME, places all state."""
+"""Where everything lives. One environment variable, CHATBATCH_HOME, places all state.
+
+Every file or folder the runner reads or writes under the home is named here once
+(the README's "Where state lives" table); modules take it from ``Paths``."""
 
 from __future__ import annotations
 
@@ -43,13 +46,68 @@ class Paths:
         return self.home / "analytics.duckdb"
 
     @property
+    def lock_file(self) -> Path:
+        """The batch lock (holder's pid and start time)."""
+        return self.home / "chatbatch.lock"
+
+    @property
+    def state(self) -> Path:
+        """The runner's own state: run history, purge log, dbt's artefacts."""
+        return self.home / "state"
+
+    @property
+    def run_history(self) -> Path:
+        """One record per batch (never locked; ``chatbatch status`` reads it)."""
+        return self.state / "run_history.jsonl"
+
+    @property
+    def purged_log(self) -> Path:
+        """Landing files ``chatbatch purge`` deleted."""
+        return self.state / "purged.jsonl"
+
+    @property
     def dbt_target(self) -> Path:
         """dbt's target folder for the runner's builds (manifest, run results)."""
-        return self.home / "state" / "dbt" / "target"
+        return self.state / "dbt" / "target"
 
     @property
     def dbt_logs(self) -> Path:
-        return self.home / "state" / "dbt" / "logs"
+        return self.state / "dbt" / "logs"
+
+    @property
+    def logs(self) -> Path:
+        """The cron wrapper's run logs (its default; CHATBATCH_LOG_DIR may move them)."""
+        return self.home / "logs"
+
+    @property
+    def exports(self) -> Path:
+        """Everything the workloads export, one folder each."""
+        return self.home / "exports"
+
+    @property
+    def ml_exports(self) -> Path:
+        """ML training sets: ``<dataset>/v=<batch>/{train,valid,test}.parquet`` + manifest."""
+        return self.exports / "ml"
+
+    @property
+    def archive(self) -> Path:
+        """The redacted conversation archive: ``month=YYYY-MM/transcripts.parquet`` + manifest."""
+        return self.exports / "archive"
+
+    @property
+    def kb_export(self) -> Path:
+        """The KB index files (chunks, chunk terms, term statistics) + manifest."""
+        return self.exports / "kb"
+
+    @property
+    def features_export(self) -> Path:
+        """The latest user features + manifest."""
+        return self.exports / "features"
+
+    @property
+    def reports(self) -> Path:
+        """The nightly and weekly HTML reports."""
+        return self.home / "reports"
 
     def export(self) -> None:
         """Make dbt (which reads CHATBATCH_HOME from the environment) agree with us."""

@@ -14,12 +14,13 @@ import os
 from pathlib import Path
 
 from chatbatch.core.faults import armed, checkpoint
+from chatbatch.core.paths import Paths
 from chatbatch.monitor.record import BatchRecord, Status
 
 
 class RunHistory:
     def __init__(self, home: Path) -> None:
-        self.path = home / "state" / "run_history.jsonl"
+        self.path = Paths(home=home).run_history
 
     def append(self, record: BatchRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

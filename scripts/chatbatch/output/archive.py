@@ -1,6 +1,6 @@
 """The redacted conversation archive: one Parquet file per month with a manifest.
 
-``$CHATBATCH_HOME/exports/archive/month=YYYY-MM/transcripts.parquet`` and
+``Paths.archive`` (``exports/archive/``): ``month=YYYY-MM/transcripts.parquet`` and
 ``manifest.json`` (per month: rows, conversations, sha256; the ingest batch the archive
 is complete up to). A night rewrites only the months holding conversations that changed
 since the manifest's watermark (every month after a full refresh or backfill), and
@@ -9,23 +9,14 @@ replaces a month's file only if its bytes changed.
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from chatbatch.output.files import (
-    connect_readonly,
-    dumps,
-    remove_stale_temps,
-    sha256_of,
-    write_parquet,
-    write_text_atomic,
-)
+from chatbatch.output import files
 from chatbatch.output.workload import WorkloadContext
 
 RELATION = "archive.archive_transcripts"
@@ -33,15 +24,45 @@ FILE_NAME = "transcripts.parquet"
 ORDER = ["conversation_id", "message_sequence", "message_id"]
 
 
-def archive_root(home: Path) -> Path:
-    return home / "exports" / "archive"
+@dataclass(frozen=True)
+class MonthEntry:
+    file: str  # relative to the archive folder
+    rows: int
+    conversations: int
+    sha256: str
+
+
+@dataclass
+class ArchiveManifest:
+    processed_batch_id: int = 0  # the archive holds every row processed up to this batch
+    months: dict[str, MonthEntry] = field(default_factory=dict)  # "YYYY-MM" -> its file
+
+    @classmethod
+    def read(cls, root: Path) -> ArchiveManifest:
+        document = load_manifest(root)
+        months = {key: MonthEntry(**entry) for key, entry in document["months"].items()}
+        return cls(int(document["processed_batch_id"]), months)
+
+    def to_dict(self) -> dict[str, Any]:
+        months = {key: asdict(self.months[key]) for key in sorted(self.months)}
+        return {"processed_batch_id": self.processed_batch_id, "months": months}
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    months_written: list[str]
+    months_unchanged: list[str]
+    months: int
+    rows: int
+    manifest_changed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def load_manifest(root: Path) -> dict[str, Any]:
-    path = root / "manifest.json"
-    if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
-    return {"processed_batch_id": 0, "months": {}}
+    """The archive manifest as JSON (an empty archive if there is none yet)."""
+    return files.read_manifest(root / files.MANIFEST) or {"processed_batch_id": 0, "months": {}}
 
 
 def _months(con: duckdb.DuckDBPyConnection, since: int | None) -> list[date]:
@@ -50,50 +71,44 @@ def _months(con: duckdb.DuckDBPyConnection, since: int | None) -> list[date]:
     return [month for (month,) in rows]
 
 
-def export_archive(con: duckdb.DuckDBPyConnection, root: Path, recheck: bool) -> dict[str, Any]:
-    remove_stale_temps(root)
-    manifest = load_manifest(root)
-    row = con.execute(f"select coalesce(max(_processed_batch_id), 0) from {RELATION}").fetchone()
-    watermark = int(row[0]) if row else 0
-    months = set(_months(con, None if recheck else manifest["processed_batch_id"]))
+def export_archive(con: duckdb.DuckDBPyConnection, root: Path, recheck: bool) -> ArchiveResult:
+    files.remove_stale_temps(root)
+    manifest = ArchiveManifest.read(root)
+    row = con.execute(f"select coalesce(max(_processed_batch_id), 0) from {RELATION}").fetchall()
+    watermark = int(row[0][0]) if row else 0
+    months = set(_months(con, None if recheck else manifest.processed_batch_id))
     # a month the manifest lists whose file went missing is written again
     months |= {
         date.fromisoformat(f"{key}-01")
-        for key, entry in manifest["months"].items()
-        if not (root / entry["file"]).is_file()
+        for key, entry in manifest.months.items()
+        if not (root / entry.file).is_file()
     }
+    query = files.relation_query(con, RELATION, ORDER, "archive_month = ?", ("archive_month",))
     written, unchanged = [], []
     for month in sorted(months):
         key = month.strftime("%Y-%m")
-        final = root / f"month={key}" / FILE_NAME
-        tmp = final.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        rows = write_parquet(con, RELATION, ORDER, tmp, "archive_month = ?", [month], ("archive_month",))
+        target = root / f"month={key}" / FILE_NAME
+        parquet = files.write_parquet(con, query, target, [month])
         count = con.execute(
             f"select count(distinct conversation_id) from {RELATION} where archive_month = ?", [month]
-        ).fetchone()
-        entry = {
-            "file": str(final.relative_to(root)),
-            "rows": rows,
-            "conversations": int(count[0]) if count else 0,
-            "sha256": sha256_of(tmp),
-        }
-        if manifest["months"].get(key) == entry and final.is_file() and sha256_of(final) == entry["sha256"]:
-            tmp.unlink()
+        ).fetchall()
+        entry = MonthEntry(
+            str(target.relative_to(root)), parquet.rows, int(count[0][0]) if count else 0, parquet.sha256
+        )
+        if not parquet.replaced and manifest.months.get(key) == entry:
             unchanged.append(key)
             continue
-        os.replace(tmp, final)
-        manifest["months"][key] = entry
+        manifest.months[key] = entry
         written.append(key)
-    manifest["processed_batch_id"] = watermark
-    manifest["months"] = dict(sorted(manifest["months"].items()))
-    manifest_changed = write_text_atomic(root / "manifest.json", dumps(manifest))
-    return {
-        "months_written": written,
-        "months_unchanged": unchanged,
-        "months": len(manifest["months"]),
-        "rows": sum(e["rows"] for e in manifest["months"].values()),
-        "manifest_changed": manifest_changed,
-    }
+    manifest.processed_batch_id = watermark
+    _, manifest_changed = files.write_manifest(root / files.MANIFEST, manifest.to_dict())
+    return ArchiveResult(
+        months_written=written,
+        months_unchanged=unchanged,
+        months=len(manifest.months),
+        rows=sum(e.rows for e in manifest.months.values()),
+        manifest_changed=manifest_changed,
+    )
 
 
 @dataclass(frozen=True)
@@ -102,13 +117,13 @@ class ArchiveExport:
     phase: Literal["before_publish"] = "before_publish"
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
-        con = connect_readonly(ctx.paths.warehouse)
+        con = files.connect(ctx.paths.warehouse)
         try:
-            out = export_archive(con, archive_root(ctx.paths.home), ctx.full_refresh)
+            out = export_archive(con, ctx.paths.archive, ctx.full_refresh)
         finally:
             con.close()
         ctx.say(
-            f"  archive: {out['rows']:,} messages in {out['months']} month(s); "
-            f"rewritten: {', '.join(out['months_written']) or 'none'}"
+            f"  archive: {out.rows:,} messages in {out.months} month(s); "
+            f"rewritten: {', '.join(out.months_written) or 'none'}"
         )
-        return out
+        return out.to_dict()

@@ -3,18 +3,16 @@
 Exports, from ``features.feat_user_daily`` in the working warehouse, each user's
 features as of the night's run date (the row valid on that day, with
 ``days_since_last_conversation`` counted to that day) to
-``$CHATBATCH_HOME/exports/features/user_latest.parquet`` with ``manifest.json``.
+``Paths.features_export`` (``exports/features/``): ``user_latest.parquet`` with ``manifest.json``.
 Rows are ordered by user, so the same night always gives the same bytes, and the
 files are rewritten only when they change.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from chatbatch.core import duck
-from chatbatch.output import artefacts
+from chatbatch.output import files
 from chatbatch.output.workload import Phase, WorkloadContext
 
 # DuckDB SQL (date arithmetic); parameter $as_of: the as-of date (ISO).
@@ -40,31 +38,28 @@ order by user_id
 """
 
 
-def export_folder(home: Path) -> Path:
-    return home / "exports" / "features"
-
-
 class UserFeaturesWorkload:
     name = "user_features"
     phase: Phase = "before_publish"
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
-        folder = export_folder(ctx.paths.home)
-        con = duck.connect(str(ctx.paths.warehouse), read_only=True)
+        folder = ctx.paths.features_export
+        as_of = ctx.run_date.isoformat()
+        con = files.connect(ctx.paths.warehouse)
         try:
-            as_of = ctx.run_date.isoformat()
-            table = con.sql(LATEST_FEATURES, params={"as_of": as_of}).to_arrow_table()
+            latest = files.write_parquet(
+                con, LATEST_FEATURES, folder / "user_latest.parquet", {"as_of": as_of}
+            )
         finally:
             con.close()
-        entry = artefacts.write_parquet(table, folder / "user_latest.parquet")
         content = {
             "artefact": "user_features_latest",
             "source": "features.feat_user_daily",
             "as_of_date": as_of,
-            "users": table.num_rows,
-            "files": {"user_latest": entry},
+            "users": latest.rows,
+            "files": {"user_latest": latest.entry()},
         }
-        manifest, written = artefacts.write_manifest(folder, content, ctx.batch_id)
+        manifest, written = files.write_manifest(folder / files.MANIFEST, content, ctx.batch_id)
         ctx.say(
             f"  user features: {manifest['users']:,} users as of {as_of}; "
             f"manifest {'written' if written else 'unchanged'}"

@@ -1,93 +1,176 @@
-"""Deterministic Parquet files, content hashes and atomic writes for the exports.
+"""The export files every workload writes: deterministic Parquet, manifests, file hashes.
 
-The same rows give the same bytes: rows are sorted by a key, written by one DuckDB
-thread with a fixed row-group size and codec, and lineage columns (``_*``, which a full
-refresh may renumber) are left out. So an unchanged partition has an unchanged sha256
-and is never rewritten.
+The same rows give the same bytes. A query's rows (in the order its ``order by`` gives)
+stream from DuckDB as Arrow batches into one Parquet writer with a fixed codec and
+fixed row groups, whatever batch sizes DuckDB hands out; lineage columns (``_*``, which
+a full refresh may renumber) are left out of relation exports. Arrow keeps DuckDB's
+types as they are (a ``FLOAT[n]`` embedding stays a fixed-size list), and only one
+row group at a time is held in memory, so an archive month of any size stays flat.
+
+Each file is written beside its target and renamed into place only when its bytes
+differ from the file there: a night that changed nothing leaves every file untouched
+(same bytes, same mtime). A manifest is rewritten only when its content changed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from chatbatch.core import duck
-from chatbatch.output.artefacts import sha256_of
+from chatbatch.core.digest import sha256_of
 
-__all__ = ["sha256_of"]  # the exports' one file hash (chatbatch.output.artefacts)
-
+MANIFEST = "manifest.json"
 ROW_GROUP_SIZE = 100_000
+CODEC = "zstd"
 
 
-def connect_readonly(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    con = duck.connect(str(warehouse), read_only=True)
-    con.execute("set threads = 1")  # one writer thread: byte-identical files
+@dataclass(frozen=True)
+class ParquetFile:
+    """One written Parquet file, as its manifest lists it."""
+
+    file: str  # the file's name
+    sha256: str
+    rows: int
+    bytes: int
+    replaced: bool = field(default=False, compare=False)  # renamed into place this time
+
+    def entry(self) -> dict[str, Any]:
+        """The manifest entry: file, sha256, rows, bytes."""
+        out = asdict(self)
+        del out["replaced"]
+        return out
+
+
+def connect(warehouse: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """The warehouse for an export: one DuckDB thread (flat memory for the large sorts)."""
+    con = duck.connect(warehouse, read_only=read_only)
+    con.execute("set threads = 1")
     return con
 
 
-def exported_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    """The relation's columns without lineage (``_``-prefixed) ones."""
+def relation_query(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    order_by: list[str],
+    where: str = "true",
+    exclude: tuple[str, ...] = (),
+) -> str:
+    """``select`` of the relation's exported columns (no lineage, none of ``exclude``), sorted."""
     schema, table = relation.split(".")
-    rows = con.execute(
+    names = con.execute(
         "select column_name from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
         [schema, table],
     ).fetchall()
-    return [name for (name,) in rows if not name.startswith("_")]
+    columns = [name for (name,) in names if not name.startswith("_") and name not in exclude]
+    select = ", ".join(f'"{c}"' for c in columns)
+    order = ", ".join(f'"{c}"' for c in order_by)
+    return f"select {select} from {relation} where {where} order by {order}"
+
+
+def _row_groups(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
+    """The reader's rows cut into contiguous groups of ROW_GROUP_SIZE rows (the last shorter)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= ROW_GROUP_SIZE:
+            table = pa.Table.from_batches(pending, reader.schema)
+            yield table.slice(0, ROW_GROUP_SIZE).combine_chunks()
+            rest = table.slice(ROW_GROUP_SIZE)
+            pending, count = rest.to_batches(), rest.num_rows
+    if count:
+        yield pa.Table.from_batches(pending, reader.schema).combine_chunks()
+
+
+def _temporary(target: Path) -> Path:
+    """A temp path beside ``target``; temps a killed run left for it are removed first."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink()
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
 
 
 def write_parquet(
     con: duckdb.DuckDBPyConnection,
-    relation: str,
-    order_by: list[str],
+    query: str,
     target: Path,
-    where: str = "true",
-    params: list[Any] | None = None,
-    exclude: tuple[str, ...] = (),
-) -> int:
-    """Write the sorted rows of `relation` matching `where` to `target`; return the row count."""
-    columns = [c for c in exported_columns(con, relation) if c not in exclude]
-    select = ", ".join(f'"{c}"' for c in columns)
-    order = ", ".join(f'"{c}"' for c in order_by)
-    query = f"select {select} from {relation} where {where} order by {order}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"copy ({query}) to '{target}' (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE})",
-        params or [],
-    )
-    row = con.execute(f"select count(*) from {relation} where {where}", params or []).fetchone()
-    return int(row[0]) if row else 0
+    params: list[Any] | dict[str, Any] | None = None,
+) -> ParquetFile:
+    """Write the rows of ``query`` (it fixes their order) to ``target`` unless the file
+    there has the same bytes; return its entry."""
+    temporary = _temporary(target)
+    rows = 0
+    cursor = con.cursor()  # its own result: the caller's open results stay as they are
+    try:
+        cursor.execute("set TimeZone = 'UTC'")  # timestamptz columns: the same bytes on any host
+        reader = cursor.sql(query, params=params).to_arrow_reader(ROW_GROUP_SIZE)
+        with pq.ParquetWriter(temporary, reader.schema, compression=CODEC) as writer:
+            for group in _row_groups(reader):
+                writer.write_table(group, row_group_size=ROW_GROUP_SIZE)
+                rows += group.num_rows
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        cursor.close()
+    sha, size = sha256_of(temporary), temporary.stat().st_size
+    if target.is_file() and sha256_of(target) == sha:
+        temporary.unlink()
+        return ParquetFile(target.name, sha, rows, size)
+    os.replace(temporary, target)
+    return ParquetFile(target.name, sha, rows, size, replaced=True)
 
 
-def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The JSON document at ``path``; None if missing, torn or hand-edited beyond parsing."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
-def write_text_atomic(path: Path, text: str) -> bool:
-    """Write `text` to `path` via a temp file and rename; False (untouched) if equal."""
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    with tmp.open("rb") as handle:
+def write_manifest(
+    path: Path, content: dict[str, Any], changed_in_batch: int | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Write the manifest ``path`` unless its content (all but ``changed_in_batch``) is
+    unchanged; return the manifest in force and whether it was written. With
+    ``changed_in_batch`` the manifest records the batch that last changed its content,
+    so rerunning a night rewrites nothing."""
+    content = json.loads(json.dumps(content, default=str))  # as it reads back: dates as text
+    previous = read_manifest(path)
+    if previous is not None:
+        kept = {k: v for k, v in previous.items() if k != "changed_in_batch"}
+        if kept == content:
+            return previous, False
+    manifest = content if changed_in_batch is None else {**content, "changed_in_batch": changed_in_batch}
+    temporary = _temporary(path)
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return True
+    os.replace(temporary, path)
+    return manifest, True
 
 
 def remove_stale_temps(folder: Path) -> None:
     """Temp files and folders a killed run left behind (names start with a dot)."""
     if not folder.exists():
         return
-    for path in folder.rglob(".*.tmp"):
+    for path in sorted(folder.rglob(".*.tmp")):
         if path.is_dir():
-            for child in sorted(path.rglob("*"), reverse=True):
-                child.rmdir() if child.is_dir() else child.unlink()
-            path.rmdir()
-        else:
+            shutil.rmtree(path)
+        elif path.exists():  # not inside a folder removed just before
             path.unlink()

@@ -1,6 +1,6 @@
 """ML training sets: each nightly version of a dataset as Parquet with a manifest.
 
-``$CHATBATCH_HOME/exports/ml/<dataset>/v=<batch>/{train,valid,test}.parquet`` and
+``Paths.ml_exports`` (``exports/ml/``): ``<dataset>/v=<batch>/{train,valid,test}.parquet`` and
 ``manifest.json`` (rows, sha256 per file, label distribution, source window). A new
 version is written only when the content changed; a version folder, once renamed into
 place, is never rewritten (immutable), and the latest version is the highest one.
@@ -8,22 +8,15 @@ place, is never rewritten (immutable), and the latest version is the highest one
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from chatbatch.output.files import (
-    connect_readonly,
-    dumps,
-    remove_stale_temps,
-    sha256_of,
-    write_parquet,
-)
+from chatbatch.output import files
 from chatbatch.output.workload import WorkloadContext
 
 SPLITS = ("train", "valid", "test")
@@ -50,9 +43,21 @@ DATASETS = (
 )
 
 
+@dataclass(frozen=True)
+class DatasetVersion:
+    """The dataset's version in force after a night, and whether that night wrote it."""
+
+    version: str
+    written: bool
+    rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 def versions(folder: Path) -> list[Path]:
     """Complete versions of a dataset (with a manifest), oldest first."""
-    return sorted(p for p in folder.glob("v=*") if (p / "manifest.json").is_file())
+    return sorted(p for p in folder.glob("v=*") if (p / files.MANIFEST).is_file())
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
@@ -73,25 +78,24 @@ def _label_distribution(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dic
 
 def export_dataset(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, root: Path, batch_id: int, recheck: bool
-) -> dict[str, Any]:
+) -> DatasetVersion:
     folder = root / dataset.name
-    remove_stale_temps(folder)
+    files.remove_stale_temps(folder)
     existing = versions(folder)
-    latest = json.loads((existing[-1] / "manifest.json").read_text()) if existing else None
+    latest = files.read_manifest(existing[-1] / files.MANIFEST) if existing else None
     watermark = int(_scalar(con, f"select coalesce(max(_processed_batch_id), 0) from {dataset.relation}"))
     if latest and latest["source_window"]["processed_batch_id"] == watermark and not recheck:
-        return {"version": latest["version"], "written": False, "rows": latest["rows"]}
+        return DatasetVersion(latest["version"], False, latest["rows"])
 
     staging = folder / f".v={batch_id:06d}.{os.getpid()}.tmp"
-    files: dict[str, dict[str, Any]] = {}
+    query = files.relation_query(con, dataset.relation, [dataset.key], f"({dataset.where}) and split = ?")
+    split_files: dict[str, dict[str, Any]] = {}
     for split in SPLITS:
-        target = staging / f"{split}.parquet"
-        where = f"({dataset.where}) and split = ?"
-        rows = write_parquet(con, dataset.relation, [dataset.key], target, where, [split])
-        files[target.name] = {"rows": rows, "sha256": sha256_of(target)}
-    if latest and latest["files"] == files:
+        parquet = files.write_parquet(con, query, staging / f"{split}.parquet", [split])
+        split_files[parquet.file] = {"rows": parquet.rows, "sha256": parquet.sha256}
+    if latest and latest["files"] == split_files:
         shutil.rmtree(staging)
-        return {"version": latest["version"], "written": False, "rows": latest["rows"]}
+        return DatasetVersion(latest["version"], False, latest["rows"])
 
     version = f"v={batch_id:06d}"
     final = folder / version
@@ -105,8 +109,8 @@ def export_dataset(
         "dataset": dataset.name,
         "version": version,
         "batch_id": batch_id,
-        "rows": sum(f["rows"] for f in files.values()),
-        "files": files,
+        "rows": sum(f["rows"] for f in split_files.values()),
+        "files": split_files,
         "label_column": dataset.label,
         "label_distribution": _label_distribution(con, dataset),
         "source_window": {
@@ -116,9 +120,9 @@ def export_dataset(
         },
         "previous_version": latest["version"] if latest else None,
     }
-    (staging / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+    files.write_manifest(staging / files.MANIFEST, manifest)
     os.rename(staging, final)  # the version appears whole, or not at all
-    return {"version": version, "written": True, "rows": manifest["rows"]}
+    return DatasetVersion(version, True, manifest["rows"])
 
 
 @dataclass(frozen=True)
@@ -127,13 +131,15 @@ class MlDatasetsExport:
     phase: Literal["before_publish"] = "before_publish"
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
-        root = ctx.paths.home / "exports" / "ml"
-        con = connect_readonly(ctx.paths.warehouse)
+        con = files.connect(ctx.paths.warehouse)
         try:
-            out = {d.name: export_dataset(con, d, root, ctx.batch_id, ctx.full_refresh) for d in DATASETS}
+            out = {
+                d.name: export_dataset(con, d, ctx.paths.ml_exports, ctx.batch_id, ctx.full_refresh)
+                for d in DATASETS
+            }
         finally:
             con.close()
         for name, result in out.items():
-            state = "new version" if result["written"] else "unchanged"
-            ctx.say(f"  ml {name}: {result['version']} ({result['rows']:,} rows, {state})")
-        return out
+            state = "new version" if result.written else "unchanged"
+            ctx.say(f"  ml {name}: {result.version} ({result.rows:,} rows, {state})")
+        return {name: result.to_dict() for name, result in out.items()}

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatbatch.core.paths import Paths
+
 # Variables a child must not inherit: the bench never alerts, and picks its own home.
 _DROPPED_ENV = ("CHATBATCH_WEBHOOK_URL", "CHATBATCH_FAULT", "CHATBATCH_HOME")
 
@@ -141,17 +143,19 @@ def clone_home(source: Path, target: Path) -> None:
         shutil.rmtree(target)
 
     def copy(src: str, dst: str) -> str:
-        if Path(src).is_relative_to(source / "landing"):
+        if Path(src).is_relative_to(Paths(home=source).landing):
             os.link(src, dst)
             return dst
         return shutil.copy2(src, dst)
 
-    shutil.copytree(source, target, copy_function=copy, ignore=shutil.ignore_patterns("chatbatch.lock"))
+    shutil.copytree(
+        source, target, copy_function=copy, ignore=shutil.ignore_patterns(Paths(home=source).lock_file.name)
+    )
 
 
 def last_history_record(home: Path) -> dict[str, Any]:
     """The final state of the last batch in a home's run history."""
-    path = home / "state" / "run_history.jsonl"
+    path = Paths(home=home).run_history
     if not path.exists():
         return {}
     records: dict[int, dict[str, Any]] = {}

@@ -9,7 +9,7 @@ Runs before publishing, on the working warehouse:
    added, and the BM25 statistics (``kb.term_stats`` document frequencies,
    ``kb.corpus_stats``) adjusted by the difference, in SQL. A run killed before the
    commit left the index as it was; the next run redoes the difference.
-3. The index is exported to ``$CHATBATCH_HOME/exports/kb/`` (chunks with embeddings,
+3. The index is exported to ``Paths.kb_export`` (``exports/kb/``: chunks with embeddings,
    chunk terms, term statistics, as Parquet) with ``manifest.json``; files whose bytes
    did not change are not rewritten.
 
@@ -26,17 +26,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from chatbatch.core import duck
-from chatbatch.output import artefacts
+from chatbatch.output import files
 from chatbatch.output.kb import sql
 from chatbatch.output.kb.chunking import Chunk, ChunkerConfig, chunk_document
 from chatbatch.output.kb.embedding import Embedder, from_env
 from chatbatch.output.kb.text import tokenize
 from chatbatch.output.workload import Phase, WorkloadContext
-
-
-def export_folder(home: Path) -> Path:
-    return home / "exports" / "kb"
 
 
 @dataclass
@@ -139,17 +134,11 @@ def update_index(
 
 
 def export_index(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: int) -> tuple[dict[str, Any], bool]:
-    """Parquet files and manifest of the index in the warehouse (rewritten on change)."""
-    files = {
-        "chunks": artefacts.write_parquet(
-            con.sql(sql.EXPORT_CHUNKS).to_arrow_table(), folder / "chunks.parquet"
-        ),
-        "chunk_terms": artefacts.write_parquet(
-            con.sql(sql.EXPORT_CHUNK_TERMS).to_arrow_table(), folder / "chunk_terms.parquet"
-        ),
-        "term_stats": artefacts.write_parquet(
-            con.sql(sql.EXPORT_TERM_STATS).to_arrow_table(), folder / "term_stats.parquet"
-        ),
+    """Parquet files and manifest of the (committed) index in the warehouse, rewritten on change."""
+    exported = {
+        "chunks": files.write_parquet(con, sql.EXPORT_CHUNKS, folder / "chunks.parquet"),
+        "chunk_terms": files.write_parquet(con, sql.EXPORT_CHUNK_TERMS, folder / "chunk_terms.parquet"),
+        "term_stats": files.write_parquet(con, sql.EXPORT_TERM_STATS, folder / "term_stats.parquet"),
     }
     embedder, chunker, dim = con.execute(
         "select embedder, chunker, dim from kb.index_settings"
@@ -170,9 +159,9 @@ def export_index(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: int) ->
         "tokens": int(token_count),
         "avg_chunk_tokens": round(float(avg_tokens), 6) if avg_tokens is not None else None,
         "bm25": {"k1": 1.2, "b": 0.75},
-        "files": files,
+        "files": {name: parquet.entry() for name, parquet in exported.items()},
     }
-    return artefacts.write_manifest(folder, content, batch_id)
+    return files.write_manifest(folder / files.MANIFEST, content, batch_id)
 
 
 class KbIndexWorkload:
@@ -181,10 +170,10 @@ class KbIndexWorkload:
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
         embedder = from_env()
-        con = duck.connect(str(ctx.paths.warehouse))
+        con = files.connect(ctx.paths.warehouse, read_only=False)
         try:
             change = update_index(con, ctx.batch_id, embedder)
-            manifest, written = export_index(con, export_folder(ctx.paths.home), ctx.batch_id)
+            manifest, written = export_index(con, ctx.paths.kb_export, ctx.batch_id)
         finally:
             con.close()
         ctx.say(

@@ -19,11 +19,7 @@ from chatbatch.monitor.record import BatchRecord
 from chatbatch.output.report.periods import Period, daily, periods_for, previous_iso_week
 from chatbatch.output.workload import Phase, WorkloadContext
 
-__all__ = ["Period", "ReportWorkload", "daily", "previous_iso_week", "reports_dir", "write_reports"]
-
-
-def reports_dir(paths: Paths) -> Path:
-    return paths.home / "reports"
+__all__ = ["Period", "ReportWorkload", "daily", "previous_iso_week", "write_reports"]
 
 
 def write_report(paths: Paths, period: Period, batch: BatchRecord | None = None) -> Path:
@@ -31,7 +27,7 @@ def write_report(paths: Paths, period: Period, batch: BatchRecord | None = None)
     from chatbatch.output.report import data, render  # matplotlib loads only when a report is written
 
     html = render.render(data.load(paths.analytics, period, batch))
-    target = reports_dir(paths) / period.filename
+    target = paths.reports / period.filename
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.write_text(html, encoding="utf-8")
