@@ -3,7 +3,7 @@
     rpt_weekly_performance (and any other period): `performance_counts()` is the
     select list of additive counts over fct_conversations rows, `performance_rates()`
     the rates and shares computed from those counts (docs blocks of the same names
-    define them).
+    define them). rpt_period_performance uses the same macros for the report's periods.
 #}
 {% macro performance_outcomes() -%}
     {{ return(['resolved_confirmed', 'resolved_implied', 'escalated', 'abandoned', 'unengaged']) }}
@@ -53,6 +53,10 @@
             as recontact_rate,
         {{ chatbot_analytics.safe_ratio('thumbs_up', 'thumbs_up + thumbs_down') }}
             as thumbs_up_ratio,
+        {{ chatbot_analytics.safe_ratio(
+            'cost_usd',
+            'resolved_confirmed_conversations + resolved_implied_conversations'
+        ) }} as cost_per_resolved_usd,
         {%- for outcome in chatbot_analytics.performance_outcomes() %}
         {{ chatbot_analytics.safe_ratio(outcome ~ '_conversations', 'conversations') }}
             as {{ outcome }}_share{% if not loop.last %},{% endif %}
@@ -77,7 +81,7 @@
         'escalation_rate', 'containment_rate', 'resolution_rate', 'confirmed_resolution_rate',
         'abandonment_rate', 'fallback_rate', 'recontact_rate', 'latency_p50_ms',
         'latency_p95_ms', 'latency_p99_ms', 'csat_avg', 'thumbs_up_ratio', 'cost_usd',
-        'quality_score',
+        'cost_per_resolved_usd', 'quality_score',
     ] -%}
     {%- for outcome in chatbot_analytics.performance_outcomes() -%}
         {%- do doubles.append(outcome ~ '_share') -%}

@@ -9,7 +9,7 @@ from chatbatch.output.archive import ArchiveExport
 from chatbatch.output.features import UserFeaturesWorkload
 from chatbatch.output.kb.index import KbIndexWorkload
 from chatbatch.output.ml import MlDatasetsExport
-from chatbatch.output.report import ReportWorkload
+from chatbatch.output.report.workload import ReportWorkload
 from chatbatch.output.workload import Phase, Workload, WorkloadContext
 from chatbatch.process.night import BatchFailed, Night
 

@@ -2,15 +2,18 @@
 
 Only published tables are read (``marts.*``, ``audit.quarantine_records``,
 ``ops.batch_runs``), so a report can be written at any time, even while the next batch
-builds. Rates are recomputed from their numerators and denominators over the period
-(never averaged), with the definitions of docs/metrics.md.
+builds. Every figure comes ready-made from a mart: the KPIs, their baselines and the
+daily trends from ``marts.rpt_period_performance``, the tool failures from
+``marts.rpt_period_tool_usage`` (both built with the macros of ``macros/metrics/``, the
+one definition of each metric; see docs/metrics.md); the rest selects or adds up rows
+(outcomes, intents, cost by model). No rate or ratio is computed here.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,46 +41,9 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
     ("cost_per_resolved_usd", "Cost per resolved conversation (USD)", "value", "down"),
     ("quality_score", "Quality score", "value", "up"),
 )
-
-_KPI_SQL = """
-with conversations as (
-    select *
-    from marts.fct_conversations
-    where conversation_date between ? and ?
-),
-
-turns as (
-    select response_latency_ms
-    from marts.fct_turns
-    where conversation_date between ? and ? and is_answered
-),
-
-counts as (
-    select
-        count(*) as conversations,
-        count(*) filter (where is_engaged) as engaged_conversations,
-        count(*) filter (where outcome = 'escalated') as escalated,
-        count(*) filter (where outcome in ('resolved_confirmed', 'resolved_implied')) as resolved,
-        count(*) filter (where outcome = 'abandoned') as abandoned,
-        sum(fallback_event_count) as fallback_events,
-        sum(assistant_message_count) as assistant_messages,
-        avg(csat_score) as csat_avg,
-        sum(thumbs_up_count) as thumbs_up,
-        sum(thumbs_down_count) as thumbs_down,
-        coalesce(sum(cost_usd), 0) as cost_usd,
-        avg(quality_score) filter (where is_engaged) as quality_score
-    from conversations
-),
-
-latency as (
-    select
-        quantile_cont(response_latency_ms, 0.5) as latency_p50_ms,
-        quantile_cont(response_latency_ms, 0.95) as latency_p95_ms
-    from turns
-)
-
-select * from counts cross join latency
-"""
+# the report's periods (all channels and bots together), its columns named as the KPIs;
+# marts.rpt_period_tool_usage holds the same periods per tool
+PERFORMANCE = "marts.rpt_period_performance"
 
 
 @dataclass
@@ -106,82 +72,55 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return float(numerator) / float(denominator)
+def mart_period(period: Period) -> tuple[str, date]:
+    """The key of a report period's row in rpt_period_performance: a day, or the 7-day
+    window from its first day (a week, the 7 days before a day)."""
+    kinds = {1: "day", 7: "7_days"}
+    if period.days not in kinds:
+        raise ValueError(f"rpt_period_performance has no {period.days}-day periods ({period})")
+    return kinds[period.days], period.start
 
 
-def kpis(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float | None]:
-    row = _rows(con, _KPI_SQL, [start, end, start, end])[0]
-    engaged = row["engaged_conversations"]
-    escalation = _ratio(row["escalated"], engaged)
-    thumbs = (row["thumbs_up"] or 0) + (row["thumbs_down"] or 0)
-    return {
-        "conversations": float(row["conversations"]),
-        "engaged_conversations": float(engaged),
-        "containment_rate": None if escalation is None else 1 - escalation,
-        "resolution_rate": _ratio(row["resolved"], engaged),
-        "escalation_rate": escalation,
-        "abandonment_rate": _ratio(row["abandoned"], engaged),
-        "fallback_rate": _ratio(row["fallback_events"], row["assistant_messages"]),
-        "latency_p50_ms": row["latency_p50_ms"],
-        "latency_p95_ms": row["latency_p95_ms"],
-        "csat_avg": row["csat_avg"],
-        "thumbs_up_ratio": _ratio(row["thumbs_up"], thumbs),
-        "cost_usd": float(row["cost_usd"]),
-        "cost_per_resolved_usd": _ratio(row["cost_usd"], row["resolved"]),
-        "quality_score": row["quality_score"],
-    }
+def kpis(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, float | None]:
+    """The KPIs of one period; with no conversation, counts are 0 and the rest n/a."""
+    period_kind, start = mart_period(period)
+    rows = _rows(
+        con,
+        f"""
+        select {", ".join(key for key, *_ in KPIS)}
+        from {PERFORMANCE}
+        where period_kind = ? and period_start_date = ?
+        """,
+        [period_kind, start],
+    )
+    row = rows[0] if rows else {}
+    return {key: float(row.get(key) or 0) if kind == "count" else row.get(key) for key, _, kind, _ in KPIS}
 
 
 def _daily(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
-    return _rows(
-        con,
-        """
-        with days as (
-            select cast(day as date) as day
-            from range(cast(? as date), cast(? as date) + interval 1 day, interval 1 day) as t (day)
-        ),
-
-        conversations as (
+    """One row per day from `start` to `end`; a day without conversations has 0 of them."""
+    found = {
+        row["day"]: row
+        for row in _rows(
+            con,
+            f"""
             select
-                conversation_date as day,
-                count(*) as conversations,
-                count(*) filter (where is_engaged) as engaged,
-                avg(csat_score) as csat_avg,
-                sum(thumbs_up_count) as thumbs_up,
-                sum(thumbs_down_count) as thumbs_down
-            from marts.fct_conversations
-            where conversation_date between ? and ?
-            group by 1
-        ),
-
-        latency as (
-            select
-                conversation_date as day,
-                quantile_cont(response_latency_ms, 0.5) as latency_p50_ms,
-                quantile_cont(response_latency_ms, 0.95) as latency_p95_ms
-            from marts.fct_turns
-            where conversation_date between ? and ? and is_answered
-            group by 1
+                period_start_date as day,
+                conversations,
+                engaged_conversations as engaged,
+                csat_avg,
+                thumbs_up_ratio,
+                latency_p50_ms,
+                latency_p95_ms
+            from {PERFORMANCE}
+            where period_kind = 'day' and period_start_date between ? and ?
+            """,
+            [start, end],
         )
-
-        select
-            days.day,
-            coalesce(c.conversations, 0) as conversations,
-            coalesce(c.engaged, 0) as engaged,
-            c.csat_avg,
-            c.thumbs_up / nullif(c.thumbs_up + c.thumbs_down, 0) as thumbs_up_ratio,
-            l.latency_p50_ms,
-            l.latency_p95_ms
-        from days
-        left join conversations as c on days.day = c.day
-        left join latency as l on days.day = l.day
-        order by days.day
-        """,
-        [start, end, start, end, start, end],
-    )
+    }
+    empty = dict.fromkeys(("csat_avg", "thumbs_up_ratio", "latency_p50_ms", "latency_p95_ms"))
+    days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
+    return [found.get(day) or {"day": day, "conversations": 0, "engaged": 0, **empty} for day in days]
 
 
 def _batches(con: duckdb.DuckDBPyConnection, period: Period) -> list[BatchRecord]:
@@ -209,7 +148,8 @@ def load(analytics: Path, period: Period, batch: BatchRecord | None = None) -> R
             batches = [b for b in batches if b.batch_id != batch.batch_id] + [batch]
         batch_ids = [b.batch_id for b in batches] or [-1]
         first = con.execute(
-            "select min(conversation_date) from marts.fct_conversations where conversation_date >= ?",
+            f"select min(period_start_date) from {PERFORMANCE} "
+            "where period_kind = 'day' and period_start_date >= ?",
             [period.trend_start],
         ).fetchone()
         trend_start = (
@@ -218,8 +158,8 @@ def load(analytics: Path, period: Period, batch: BatchRecord | None = None) -> R
         window = [trend_start, period.end]
         return ReportData(
             period=period,
-            kpis=kpis(con, period.start, period.end),
-            baseline=kpis(con, baseline.start, baseline.end),
+            kpis=kpis(con, period),
+            baseline=kpis(con, baseline),
             baseline_days=baseline.days,
             daily=_daily(con, *window),
             outcomes=_rows(
@@ -236,10 +176,7 @@ def load(analytics: Path, period: Period, batch: BatchRecord | None = None) -> R
             intents=_rows(
                 con,
                 """
-                select
-                    intent,
-                    sum(conversations) as conversations,
-                    sum(resolved_conversations) / nullif(sum(engaged_conversations), 0) as resolution_rate
+                select intent, sum(conversations) as conversations
                 from marts.rpt_intent_distribution
                 where conversation_date between ? and ?
                 group by 1
@@ -262,17 +199,12 @@ def load(analytics: Path, period: Period, batch: BatchRecord | None = None) -> R
             tools=_rows(
                 con,
                 """
-                select
-                    tool_name,
-                    sum(tool_calls) as tool_calls,
-                    sum(failed_tool_calls) as failed_tool_calls,
-                    sum(failed_tool_calls) / nullif(sum(tool_calls), 0) as failure_rate
-                from marts.rpt_tool_usage
-                where conversation_date between ? and ?
-                group by 1
-                order by 3 desc, 1
+                select tool_name, tool_calls, failed_tool_calls, failure_rate
+                from marts.rpt_period_tool_usage
+                where period_kind = ? and period_start_date = ?
+                order by failed_tool_calls desc, tool_name
                 """,
-                [period.start, period.end],
+                list(mart_period(period)),
             ),
             batches=batches,
             trend_start=trend_start,
