@@ -11,7 +11,7 @@ with manifest as (
         entity,
         sum(lines_read) as manifest_lines
     from {{ source('chatbatch', 'landing_files') }}
-    group by entity
+    group by 1
 
 ),
 
