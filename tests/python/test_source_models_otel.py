@@ -43,12 +43,12 @@ def _land_otel(con: duckdb.DuckDBPyConnection) -> None:
                 for number, (line, error) in enumerate(zip(read.lines, read.line_errors, strict=True), 1)
             ],
         )
+        size, lines = read.size_bytes, len(read.lines)
         con.execute(
             "insert into chatbatch.landing_files (file_path, entity, export_date, size_bytes, sha256, "
             "lines_read, file_error, batch_id, first_seen_at, ingested_at, declared_rows) "
             "values (?, 'otel_traces', ?, ?, ?, ?, ?, ?, ?, ?, null)",
-            [relative, export_date, read.size_bytes, read.sha256, len(read.lines), read.file_error, batch_id]
-            + [NOW, NOW],
+            [relative, export_date, size, read.sha256, lines, read.file_error, batch_id, NOW, NOW],
         )
 
 
@@ -290,7 +290,12 @@ def test_duplicates(warehouse: Path) -> None:
         """,
     )
     assert [
-        {"file": _file(r["_file_path"]), "line": r["_line_number"], "span": r["_span_index"], "record": r["span_id"]}
+        {
+            "file": _file(r["_file_path"]),
+            "line": r["_line_number"],
+            "span": r["_span_index"],
+            "record": r["span_id"],
+        }
         for r in got
     ] == [{k: v for k, v in d.items() if k != "why"} for d in EXPECTED["duplicates"]]
 
@@ -305,10 +310,20 @@ def test_reconciliation_balances(warehouse: Path) -> None:
     spans = _rows(warehouse, "select * from intermediate.int_otel_span_reconciliation order by file_path")
     want = EXPECTED["reconciliation"]
     assert [
-        {"lines_read": r["lines_read"], "loaded": r["loaded"], "quarantined": r["quarantined"], "duplicates": 0}
+        {
+            "lines_read": r["lines_read"],
+            "loaded": r["loaded"],
+            "quarantined": r["quarantined"],
+            "duplicates": 0,
+        }
         for r in lines
     ] == [
-        {"lines_read": w["lines"], "loaded": w["lines_loaded"], "quarantined": w["lines_quarantined"], "duplicates": 0}
+        {
+            "lines_read": w["lines"],
+            "loaded": w["lines_loaded"],
+            "quarantined": w["lines_quarantined"],
+            "duplicates": 0,
+        }
         for w in want.values()
     ]
     assert all(r["is_balanced"] for r in lines)

@@ -94,8 +94,8 @@ turn_numbers as (
     select
         turn_span_id as span_id,
         trace_id,
-        sum(input_tokens) filter (where is_inference) as input_tokens,
-        sum(output_tokens) filter (where is_inference) as output_tokens,
+        cast(sum(input_tokens) filter (where is_inference) as bigint) as input_tokens,
+        cast(sum(output_tokens) filter (where is_inference) as bigint) as output_tokens,
         -- the last inference span of the turn (failed calls only when nothing else answered)
         arg_max(
             coalesce(response_model, request_model),
