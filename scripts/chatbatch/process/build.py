@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 
+from chatbatch.contract.sources import SourceConfig
 from chatbatch.monitor.record import ModelRun
 from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient, run_dbt
 from chatbatch.process.night import BatchFailed, Night, dbt_vars
 
-BASE_SELECTOR = "path:models/staging/chatbot/base"
+BASE_SELECTOR = "path:models/staging/{source}/base"
 # What a night runs besides its selection. Unit tests check the SQL, not the data: they
 # run in CI and in developers' `dbt build`, and code does not change between nights
 # (13 unit tests cost ~4 thread-s a night). dbt's file log at debug level records every
@@ -53,13 +54,13 @@ def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
 def build_base(night: Night) -> None:
     """Type and judge every new landing line (the gate reads the verdicts)."""
     with night.timed("build_base"):
-        invoke(night, "build", _build_args(night, select=[BASE_SELECTOR]))
+        invoke(night, "build", _build_args(night, select=base_selectors(night)))
 
 
 def build_rest(night: Night) -> None:
     """Everything after the gate: staging, intermediate, marts, audit, tests."""
     with night.timed("build"):
-        invoke(night, "build", _build_args(night, exclude=[BASE_SELECTOR]))
+        invoke(night, "build", _build_args(night, exclude=base_selectors(night)))
 
 
 def resume(night: Night) -> None:
@@ -73,7 +74,18 @@ def forget_rolled_back_batches(night: Night) -> None:
     """After a rollback: the base models drop the rows of batches the manifest no longer
     lists (their pre-hook, macros/staging/forget_rolled_back_batches.sql)."""
     with night.timed("rollback"):
-        invoke(night, "rollback", dbt_args("run", select=[BASE_SELECTOR], variables=dbt_vars(night.options)))
+        invoke(
+            night,
+            "rollback",
+            dbt_args("run", select=base_selectors(night), variables=dbt_vars(night.options)),
+        )
+
+
+def base_selectors(night: Night) -> list[str]:
+    """The base models of contract v1 (always built: its staging models are part of every
+    build) and of every other source the home enables (sources.yml)."""
+    sources = ("chatbot", *SourceConfig.load(night.paths.home).sources)
+    return [BASE_SELECTOR.format(source=source) for source in dict.fromkeys(sources)]
 
 
 def _build_args(night: Night, select: list[str] | None = None, exclude: list[str] | None = None) -> list[str]:

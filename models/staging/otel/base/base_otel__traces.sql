@@ -1,0 +1,72 @@
+{{ config(unique_key=['_file_path', '_line_number']) }}
+
+{#- One row per raw OTLP line (one exported message), judged: a line is loaded when it parses as
+    a TracesData object (`{"resourceSpans": [...]}`), else quarantined as invalid_otlp_json (or the
+    reader's line error). Its spans are judged one by one in base_otel__spans. -#}
+
+with raw_lines as (
+
+    select * from {{ source('otel', 'otel_traces') }}
+    {{ new_batches_only() }}
+
+),
+
+records as (
+
+    select
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+        _line,
+        _line_error,
+        case when json_valid(_line) and json_type(_line) = 'OBJECT' then json(_line) end as _record
+    from raw_lines
+
+),
+
+judged as (
+
+    select
+        *,
+        {{ otel_json_list("_record -> 'resourceSpans'") }} as resource_spans,
+        case
+            when _line_error is not null then _line_error
+            when _record is null then 'invalid_otlp_json'
+            when coalesce(json_type(_record, '$.resourceSpans'), '') != 'ARRAY' then 'invalid_otlp_json'
+        end as _quarantine_reason
+    from records
+
+),
+
+final as (
+
+    select
+        -- lineage
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+
+        -- numerics: what the line holds (the span-level reconciliation counts against these)
+        cast(len(resource_spans) as integer) as resource_span_count,
+        cast(coalesce(list_sum(list_transform(
+            coalesce(resource_spans, []),
+            lambda resource_span: coalesce(list_sum(list_transform(
+                coalesce({{ otel_json_list("resource_span -> 'scopeSpans'") }}, []),
+                lambda scope_span: coalesce(json_array_length(scope_span, '$.spans'), 0)
+            )), 0)
+        )), 0) as integer) as span_count,
+
+        -- timestamps (UTC): the file's rotation time is its export time
+        {{ otel_rotation_timestamp('_file_path') }} as exported_at,
+
+        -- verdict
+        _quarantine_reason,
+        case when _quarantine_reason is not null then left(_line, 1024) end as _rejected_line
+
+    from judged
+
+)
+
+select * from final
