@@ -106,25 +106,24 @@
 
     The raw tables of the enabled sources, each with its base model (one row per raw line)
     and the staging model holding its loaded records (none when a loaded line is not one
-    record: a manifest, an OTLP message of many spans). The dbt twin of
-    chatbatch.contract.sources.raw_tables; the audit models iterate over it.
+    record: a manifest, an OTLP message of many spans), read from the contract's entities
+    and vars.source_raw_tables: the one list, which chatbatch.contract.sources reads too.
+    The audit models iterate over it; include_disabled adds the sources not enabled.
 -#}
-{% macro raw_tables() -%}
+{% macro raw_tables(include_disabled=false) -%}
     {%- set tables = [] -%}
     {%- set enabled = chatbot_analytics.enabled_sources() -%}
-    {%- if 'chatbot' in enabled -%}
+    {%- if include_disabled or 'chatbot' in enabled -%}
         {%- for entity in var('export_contract') -%}
             {%- do tables.append({'source': 'chatbot', 'name': entity, 'base': 'base_chatbot__' ~ entity, 'stg': 'stg_chatbot__' ~ entity}) -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- if 'langfuse' in enabled -%}
-        {%- for table in ['observations', 'scores', 'traces'] -%}
-            {%- do tables.append({'source': 'langfuse', 'name': 'langfuse_' ~ table, 'base': 'base_langfuse__' ~ table, 'stg': 'stg_langfuse__' ~ table}) -%}
-        {%- endfor -%}
-        {%- do tables.append({'source': 'langfuse', 'name': 'langfuse_manifests', 'base': 'base_langfuse__manifests', 'stg': none}) -%}
-    {%- endif -%}
-    {%- if 'otel' in enabled -%}
-        {%- do tables.append({'source': 'otel', 'name': 'otel_traces', 'base': 'base_otel__traces', 'stg': none}) -%}
-    {%- endif -%}
+    {%- for source, source_tables in var('source_raw_tables').items() -%}
+        {%- if include_disabled or source in enabled -%}
+            {%- for table in source_tables -%}
+                {%- do tables.append({'source': source, 'name': table.name, 'base': table.base, 'stg': table.get('stg')}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
     {{ return(tables) }}
 {%- endmacro %}

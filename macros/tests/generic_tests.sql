@@ -52,3 +52,15 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+{#- is_raw_table: the column names a raw table of some source (contract v1's entities and
+    vars.source_raw_tables, the list the ingest step loads: macro raw_tables). -#}
+{% test is_raw_table(model, column_name) %}
+    {%- set names = [] -%}
+    {%- for table in chatbot_analytics.raw_tables(include_disabled=true) -%}
+        {%- do names.append(table.name) -%}
+    {%- endfor %}
+    select *
+    from {{ model }}
+    where {{ column_name }} not in ('{{ names | join("', '") }}')
+{% endtest %}

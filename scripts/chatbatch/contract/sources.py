@@ -27,6 +27,7 @@ import yaml
 
 from chatbatch.contract import ENTITIES
 from chatbatch.core.errors import ConfigError
+from chatbatch.core.paths import PROJECT_DIR
 
 CONFIG_FILE = "sources.yml"
 SOURCES: tuple[str, ...] = ("chatbot", "langfuse", "otel")
@@ -53,14 +54,22 @@ class RawTable:
         return f"raw.{self.name}"
 
 
-ALL_RAW_TABLES: tuple[RawTable, ...] = (
-    *(RawTable("chatbot", entity, f"base_chatbot__{entity}") for entity in ENTITIES),
-    RawTable("langfuse", "langfuse_observations", "base_langfuse__observations"),
-    RawTable("langfuse", "langfuse_scores", "base_langfuse__scores"),
-    RawTable("langfuse", "langfuse_traces", "base_langfuse__traces"),
-    RawTable("langfuse", "langfuse_manifests", "base_langfuse__manifests"),
-    RawTable("otel", "otel_traces", "base_otel__traces"),
-)
+def _source_raw_tables() -> tuple[RawTable, ...]:
+    """Contract v1's raw tables (its entities), then each other source's, from
+    ``vars.source_raw_tables`` in dbt_project.yml (the macro raw_tables() reads the same)."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    others = (project.get("vars") or {}).get("source_raw_tables") or {}
+    return (
+        *(RawTable("chatbot", entity, f"base_chatbot__{entity}") for entity in ENTITIES),
+        *(
+            RawTable(source, str(t["name"]), str(t["base"]))
+            for source, tables in others.items()
+            for t in tables
+        ),
+    )
+
+
+ALL_RAW_TABLES: tuple[RawTable, ...] = _source_raw_tables()
 
 
 def raw_table(name: str) -> RawTable:
