@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from chatbatch.contract.sources import SOURCES, SourceConfig
 from chatbatch.monitor.record import ModelRun
 from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient, run_dbt
 from chatbatch.process.night import BatchFailed, Night, dbt_vars
@@ -50,16 +51,26 @@ def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
     return outcome
 
 
+def base_selectors(config: SourceConfig) -> list[str]:
+    """The base models (one row per raw line) of every source built this night: contract
+    v1's always (its models are always enabled), and each other enabled source's."""
+    return [BASE_SELECTOR] + [
+        f"path:models/staging/{source}/base"
+        for source in SOURCES
+        if source != "chatbot" and config.enabled(source)
+    ]
+
+
 def build_base(night: Night) -> None:
     """Type and judge every new landing line (the gate reads the verdicts)."""
     with night.timed("build_base"):
-        invoke(night, "build", _build_args(night, select=[BASE_SELECTOR]))
+        invoke(night, "build", _build_args(night, select=_base(night)))
 
 
 def build_rest(night: Night) -> None:
     """Everything after the gate: staging, intermediate, marts, audit, tests."""
     with night.timed("build"):
-        invoke(night, "build", _build_args(night, exclude=[BASE_SELECTOR]))
+        invoke(night, "build", _build_args(night, exclude=_base(night)))
 
 
 def resume(night: Night) -> None:
@@ -73,7 +84,11 @@ def forget_rolled_back_batches(night: Night) -> None:
     """After a rollback: the base models drop the rows of batches the manifest no longer
     lists (their pre-hook, macros/staging/forget_rolled_back_batches.sql)."""
     with night.timed("rollback"):
-        invoke(night, "rollback", dbt_args("run", select=[BASE_SELECTOR], variables=dbt_vars(night.options)))
+        invoke(night, "rollback", dbt_args("run", select=_base(night), variables=dbt_vars(night.options)))
+
+
+def _base(night: Night) -> list[str]:
+    return base_selectors(SourceConfig.load(night.paths.home))
 
 
 def _build_args(night: Night, select: list[str] | None = None, exclude: list[str] | None = None) -> list[str]:
