@@ -33,6 +33,7 @@ import yaml
 from chatbatch_dev.generator import generate
 from chatbatch_dev.generator.formats import NOT_CARRIED, FormatOptions
 from chatbatch_dev.generator.render_langfuse import CATEGORICAL_VALUES, FEEDBACK_SCORES
+from chatbatch_dev.generator.render_otel import FEEDBACK_EVALUATIONS
 
 from chatbatch.accumulate import landing
 from chatbatch.cli import main
@@ -49,7 +50,7 @@ SOURCES_YML: dict[str, dict] = {
         "sources": ["langfuse"],
         "langfuse": {"feedback_scores": FEEDBACK_SCORES, "categorical_values": CATEGORICAL_VALUES},
     },
-    "otel": {"sources": ["otel"]},  # the OTel helper adds otel.feedback_evaluations
+    "otel": {"sources": ["otel"], "otel": {"feedback_evaluations": FEEDBACK_EVALUATIONS}},
 }
 
 # mart -> the columns that match a row of the other home to its v1 twin
