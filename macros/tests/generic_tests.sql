@@ -64,3 +64,22 @@
     from {{ model }}
     where {{ column_name }} not in ('{{ names | join("', '") }}')
 {% endtest %}
+
+{#- not_null_where_carried: the column is not null, except in rows of conversations that
+    come from a source system that cannot carry it (`not_carried_by`, e.g. [langfuse, otel]:
+    docs/sources/*.md list what each cannot supply, and the marts show null for it, never a
+    made-up value). The source of a row is its conversation's `source_system`
+    (int_conversations_unioned). With only contract v1 enabled this is `not_null`. -#}
+{% test not_null_where_carried(model, column_name, not_carried_by, conversation_key='conversation_id') %}
+    select *
+    from {{ model }}
+    where
+        {{ column_name }} is null
+        and {{ conversation_key }} not in (
+            select conversation_id
+            from {{ ref('int_conversations_unioned') }}
+            where
+                conversation_id is not null
+                and source_system in ('{{ not_carried_by | join("', '") }}')
+        )
+{% endtest %}

@@ -18,7 +18,7 @@ conversation_counts as (
 
     select
         conversation_date,
-        channel,
+        coalesce(channel, 'unknown') as channel,
         bot_id,
         coalesce(bot_version, 'unknown') as bot_version,
         {{ performance_counts() }}
@@ -32,7 +32,7 @@ latency_percentiles as (
 
     select
         conversation_date,
-        channel,
+        coalesce(channel, 'unknown') as channel,
         bot_id,
         coalesce(bot_version, 'unknown') as bot_version,
         {{ latency_percentiles() }}

@@ -28,7 +28,7 @@ conversation_counts as (
 
     select
         {{ iso_week_start('conversation_date') }} as iso_week_start_date,
-        channel,
+        coalesce(channel, 'unknown') as channel,
         bot_id,
         coalesce(bot_version, 'unknown') as bot_version,
         {{ performance_counts() }}
@@ -42,7 +42,7 @@ latency_percentiles as (
 
     select
         {{ iso_week_start('conversation_date') }} as iso_week_start_date,
-        channel,
+        coalesce(channel, 'unknown') as channel,
         bot_id,
         coalesce(bot_version, 'unknown') as bot_version,
         {{ latency_percentiles() }}

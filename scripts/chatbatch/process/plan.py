@@ -2,8 +2,9 @@
 
 Pending = the landing files ingested but not yet through the quality gate (batches
 after ``chatbatch.gate``), with their export dates, and the days since the first
-export on which no core export landed. The decision is one of: skip (nothing new, or
-less than ``--min-new-records``), resume a failed build with ``dbt retry``, or build.
+export on which no core export of an enabled source landed (``CORE_RAW_TABLES``).
+The decision is one of: skip (nothing new, or less than ``--min-new-records``), resume
+a failed build with ``dbt retry``, or build.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from chatbatch.process.night import Night, NightlyOptions, scalar
 
 # the entities every day must have an export of (a day without them is reported)
 CORE_ENTITIES = ("conversations", "messages")
+# per source, the raw tables a day's export must reach (contract v1: the core entities;
+# Langfuse: the observations of a run, written even when its window was quiet; OTel: the
+# rotated span files). A day counts as landed when any enabled source's core table has it.
+CORE_RAW_TABLES: dict[str, tuple[str, ...]] = {
+    "chatbot": CORE_ENTITIES,
+    "langfuse": ("langfuse_observations",),
+    "otel": ("otel_traces",),
+}
 GATE_DDL = """
 create schema if not exists chatbatch;
 create table if not exists chatbatch.gate (gated_through_batch integer not null);
@@ -49,8 +58,15 @@ class Pending:
         return self.dates[-1] if self.dates else None
 
 
-def pending(con: duckdb.DuckDBPyConnection, run_date: date) -> Pending:
-    """Lines, files and export dates ingested but not yet through the gate."""
+def core_raw_tables(config: SourceConfig) -> list[str]:
+    """The raw tables whose export dates show that a day landed, for the enabled sources."""
+    return [name for source in config.sources for name in CORE_RAW_TABLES[source]]
+
+
+def pending(con: duckdb.DuckDBPyConnection, run_date: date, core: list[str] | None = None) -> Pending:
+    """Lines, files and export dates ingested but not yet through the gate; ``core``:
+    the raw tables a day must reach (default: contract v1's ``CORE_ENTITIES``)."""
+    core = list(core or CORE_ENTITIES)
     con.execute(GATE_DDL)
     gated = scalar(con, "select coalesce(max(gated_through_batch), 0) from chatbatch.gate")
     row = con.execute(
@@ -66,8 +82,8 @@ def pending(con: duckdb.DuckDBPyConnection, run_date: date) -> Pending:
         day
         for (day,) in con.execute(
             "select distinct export_date from chatbatch.landing_files "
-            "where entity in (?, ?) and export_date <= ?",
-            [*CORE_ENTITIES, run_date],
+            "where list_contains(?, entity) and export_date <= ?",
+            [core, run_date],
         ).fetchall()
     }
     missing: list[str] = []
@@ -91,7 +107,7 @@ def plan(night: Night) -> Pending:
     """The pending work, written into the run record and announced."""
     con = night.connect()
     try:
-        work = pending(con, night.options.run_date)
+        work = pending(con, night.options.run_date, core_raw_tables(SourceConfig.load(night.paths.home)))
     finally:
         con.close()
     record = night.record

@@ -89,8 +89,9 @@ turn_members as (
     select
         turn_answer_id,
         min(start_time) as turn_started_at,
-        sum(usage_input_tokens) as input_tokens,
-        sum(usage_output_tokens) as output_tokens,
+        -- DuckDB sums bigints to hugeint: back to v1's bigint
+        cast(sum(usage_input_tokens) as bigint) as input_tokens,
+        cast(sum(usage_output_tokens) as bigint) as output_tokens,
         sum(source_cost_usd) as source_cost_usd,
         max(updated_at) as exported_at,
         max(_batch_id) as _batch_id
