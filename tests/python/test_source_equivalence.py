@@ -196,7 +196,10 @@ def build_home(root: Path, fmt: str) -> Path:
             options=FormatOptions(format=fmt),
         )
         found = landing.discover(paths.landing, SourceConfig.load(home))
-        assert not found.misfiled and not found.waiting, (found.misfiled, found.waiting)
+        # the Collector's live file (re-sends of the last messages) waits, by design, until
+        # it is rotated; everything else must load
+        live = [w for w in found.waiting if w.path.endswith("/traces.json")]
+        assert not found.misfiled and found.waiting == live, (found.misfiled, found.waiting)
         last = max(f.export_date for f in found.files)
         assert main(["nightly", "--date", last.isoformat()]) == 0
     return home / "analytics.duckdb"
