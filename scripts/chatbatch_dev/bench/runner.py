@@ -237,7 +237,8 @@ class ScaleRun:
         else:
             self._skip("pandas", "pandas script", "--skip-pandas")
         self.agreement = compare_reports(reports)
-        self.say(f"  daily reports agree: {self.agreement['agree']} (v1 landing only: {AGREEMENT_SCOPE})")
+        scope = f" (v1 landing only: {AGREEMENT_SCOPE})" if len(self.formats) > 1 else ""
+        self.say(f"  daily reports agree: {self.agreement['agree']}{scope}")
         if not self.keep:
             for path in self.root.glob("home_*"):
                 shutil.rmtree(path, ignore_errors=True)
