@@ -106,5 +106,5 @@ test-spark: $(SPARK_STAMP) ## build the project on Spark (local PySpark) and on 
 			"e.g. apt-get install openjdk-17-jre-headless" >&2; exit 2; }
 	$(BIN)/python -m chatbatch_dev.spark_compare --home $(CURDIR)/build/spark
 
-bench: $(STAMP) ## the benchmark (SCALE=small|standard|large, see docs/benchmark.md)
-	$(BIN)/chatbatch bench --scale $(or $(SCALE),small)
+bench: $(STAMP) ## the benchmark (SCALE=small|standard|large, FORMATS=v1,langfuse,otel; docs/benchmark.md)
+	$(BIN)/chatbatch bench --scale $(or $(SCALE),small) --formats $(or $(FORMATS),v1)

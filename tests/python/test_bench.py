@@ -40,3 +40,41 @@ def test_bench_smoke_runs_writes_json_and_reports_agree(tmp_path: Path) -> None:
     assert agreement["agree"]
     assert record["environment"]["versions"]["duckdb"]
     assert code == 0
+
+
+def test_formats_option_and_their_goal_ratios(tmp_path: Path) -> None:
+    """``--formats``: v1 always first, unknown names refused; the per-format ratios (no dbt run).
+
+    The measured path itself is the same as v1's (``ScaleRun.other_format``); running it here
+    would add two dbt builds to ``make test``.
+    """
+    import argparse
+
+    from chatbatch_dev.bench.harness import ChildEnv, Run, Step
+    from chatbatch_dev.bench.report import format_table, goal_rows
+    from chatbatch_dev.bench.runner import ScaleRun
+    from chatbatch_dev.bench.scales import SCALES
+
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    assert parser.parse_args([]).formats == ("v1",)
+    assert parser.parse_args(["--formats", "otel,v1,langfuse,otel"]).formats == ("v1", "otel", "langfuse")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--formats", "v2"])
+
+    result = ScaleRun(
+        SCALES["small"], tmp_path, ChildEnv(tmp_path), 1, print, formats=("v1", "langfuse", "otel")
+    )
+    for key, seconds in {"nightly": 10.0, "nightly_langfuse": 12.0, "nightly_otel": 16.0}.items():
+        result.steps[key] = Step(key, key, runs=[Run(seconds, 100.0, 0, "log")])
+    rows = {row["key"]: row for row in goal_rows(result)}
+    assert rows["nightly_langfuse_over_v1"]["value"] == pytest.approx(1.2)
+    assert (rows["nightly_langfuse_over_v1"]["goal"], rows["nightly_langfuse_over_v1"]["met"]) == (
+        "<= 1.5",
+        True,
+    )
+    assert rows["nightly_otel_over_v1"]["met"] is False
+    assert (
+        rows["cold_build_otel_over_v1"]["goal"] is None and rows["cold_build_otel_over_v1"]["value"] is None
+    )
+    assert "nightly on otel landing / nightly on v1" in format_table(result)

@@ -31,9 +31,7 @@ import duckdb
 import pytest
 import yaml
 from chatbatch_dev.generator import generate
-from chatbatch_dev.generator.formats import NOT_CARRIED, FormatOptions
-from chatbatch_dev.generator.render_langfuse import CATEGORICAL_VALUES, FEEDBACK_SCORES
-from chatbatch_dev.generator.render_otel import FEEDBACK_EVALUATIONS
+from chatbatch_dev.generator.formats import FORMATS, NOT_CARRIED, FormatOptions, sources_config
 
 from chatbatch.accumulate import landing
 from chatbatch.cli import main
@@ -44,14 +42,7 @@ START, DAYS, PER_DAY, SEED = date(2026, 11, 1), 2, 30, 5
 OTEL_MODELS = PROJECT_DIR / "models" / "staging" / "otel"
 
 # the sources.yml of each format's home (the names the generator writes; Makefile `demo` too)
-SOURCES_YML: dict[str, dict] = {
-    "v1": {"sources": ["chatbot"]},
-    "langfuse": {
-        "sources": ["langfuse"],
-        "langfuse": {"feedback_scores": FEEDBACK_SCORES, "categorical_values": CATEGORICAL_VALUES},
-    },
-    "otel": {"sources": ["otel"], "otel": {"feedback_evaluations": FEEDBACK_EVALUATIONS}},
-}
+SOURCES_YML: dict[str, dict] = {fmt: sources_config(fmt) for fmt in FORMATS}
 
 # mart -> the columns that match a row of the other home to its v1 twin
 KEYS: dict[str, tuple[str, ...]] = {

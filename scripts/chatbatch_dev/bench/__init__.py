@@ -3,8 +3,9 @@
 One run generates exports and measures, each step in a fresh child process (wall time,
 peak RSS): a cold build, the nightly of one new day, a full refresh, the same daily
 report from a hand-written DuckDB script and from a pandas script, and (``large``) the
-nightly on 90 days of history. It prints one table with medians and the goal ratios and
-writes everything to ``bench/results/<timestamp>.json``. It asserts no times.
+nightly on 90 days of history; with ``--formats`` the same history as a Langfuse export or OTel
+spans, each with its own cold build and nightly, against v1's. It prints one table with
+medians and the goal ratios and writes everything to ``bench/results/<timestamp>.json``. It asserts no times.
 
 ``chatbatch bench ...`` hands its arguments to ``main`` here.
 Standalone: ``python -m chatbatch_dev.bench --scale small``.
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from chatbatch_dev.bench.scales import SCALES
+from chatbatch_dev.generator.formats import FORMATS
 
 __all__ = ["main", "run"]
 
@@ -37,6 +39,17 @@ def _scales(text: str) -> list[str]:
     return names
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    """``v1,langfuse,otel``: v1 always first (the other formats are measured against it)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {unknown or text!r}; choose from {', '.join(FORMATS)}"
+        )
+    return ("v1", *dict.fromkeys(n for n in names if n != "v1"))
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """The bench's options (shared by ``chatbatch bench`` and ``python -m chatbatch_dev.bench``)."""
     parser.add_argument(
@@ -46,6 +59,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_scales,
         default=["small"],
         help=f"one or more of {', '.join(SCALES)}, comma separated (default small)",
+    )
+    parser.add_argument(
+        "--formats",
+        "--format",
+        dest="formats",
+        type=_formats,
+        default=("v1",),
+        help=(
+            f"source formats of the landing, comma separated, from {', '.join(FORMATS)} (default v1; "
+            "v1 always runs): each other format gets the same history, its own cold build and nightly, "
+            "and the ratio nightly(format) / nightly(v1)"
+        ),
     )
     parser.add_argument("--repeat", type=int, help="runs per measured step (default: per scale)")
     parser.add_argument("--skip-large", action="store_true", help="leave out the long-history (90 d) steps")
@@ -84,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             say=_say,
             with_pandas=not args.skip_pandas,
             keep=args.keep,
+            formats=args.formats,
         )
         result.run()
         results.append(result)

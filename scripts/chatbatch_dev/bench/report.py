@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from chatbatch_dev.bench.runner import ScaleRun
+from chatbatch_dev.bench.runner import AGREEMENT_SCOPE, ScaleRun
 
 GIB_MIB = 1024.0
 # (key, description, goal operator, goal value)
@@ -23,6 +23,24 @@ GOALS = [
     ("peak_rss_long_gib", "peak RSS of the long-history steps (GiB)", "<=", 2.0),
     ("generator_messages_per_30s", "generator messages per 30 s (millions)", ">=", 1.0),
 ]
+# per extra source format (``--formats``): its nightly against v1's on the same history (issue 14),
+# and its cold build against v1's (no goal: what a first night on that landing costs)
+FORMAT_NIGHTLY_GOAL = ("<=", 1.5)
+
+
+def format_goals(result: ScaleRun) -> list[tuple[str, str, str | None, float | None]]:
+    """The goal rows of the extra formats, as ``GOALS`` rows (operator and goal None: no goal)."""
+    rows: list[tuple[str, str, str | None, float | None]] = []
+    for fmt in result.formats:
+        if fmt == "v1":
+            continue
+        rows.append(
+            (f"nightly_{fmt}_over_v1", f"nightly on {fmt} landing / nightly on v1", *FORMAT_NIGHTLY_GOAL)
+        )
+        rows.append(
+            (f"cold_build_{fmt}_over_v1", f"cold build on {fmt} landing / on v1 (no goal)", None, None)
+        )
+    return rows
 
 
 def _median(result: ScaleRun, key: str) -> float | None:
@@ -50,21 +68,29 @@ def ratios(result: ScaleRun) -> dict[str, float | None]:
         "pandas_over_full_refresh": _ratio(_median(result, "pandas"), _median(result, "full_refresh")),
         "peak_rss_long_gib": max(peaks_known) / GIB_MIB if peaks_known else None,
         "generator_messages_per_30s": throughput,
+        **{
+            f"{kind}_{fmt}_over_v1": _ratio(_median(result, f"{kind}_{fmt}"), _median(result, kind))
+            for fmt in result.formats
+            if fmt != "v1"
+            for kind in ("nightly", "cold_build")
+        },
     }
 
 
 def goal_rows(result: ScaleRun) -> list[dict[str, Any]]:
     values = ratios(result)
     rows = []
-    for key, description, operator, goal in GOALS:
+    for key, description, operator, goal in [*GOALS, *format_goals(result)]:
         value = values[key]
-        met = None if value is None else (value <= goal if operator == "<=" else value >= goal)
+        met = None
+        if value is not None and operator is not None and goal is not None:
+            met = value <= goal if operator == "<=" else value >= goal
         rows.append(
             {
                 "key": key,
                 "description": description,
                 "value": value,
-                "goal": f"{operator} {goal:g}",
+                "goal": None if operator is None or goal is None else f"{operator} {goal:g}",
                 "met": met,
             }
         )
@@ -102,6 +128,9 @@ def format_table(result: ScaleRun) -> str:
     lines.append("")
     for goal in goal_rows(result):
         verdict = {True: "met", False: "MISSED", None: "n/a"}[goal["met"]]
+        if goal["goal"] is None:
+            lines.append(f"{goal['description']:<52} {_fmt(goal['value'], 3):>8}")
+            continue
         lines.append(
             f"{goal['description']:<52} {_fmt(goal['value'], 3):>8}  goal {goal['goal']:<7} {verdict}"
         )
@@ -111,6 +140,8 @@ def format_table(result: ScaleRun) -> str:
             f"daily report agreement (conversations {result.agreement.get('conversations') or 0:,}): "
             + ("all agree" if result.agreement["agree"] else "DISAGREE")
         )
+        if any(fmt != "v1" for fmt in result.formats):
+            lines.append(f"  v1 landing only: {AGREEMENT_SCOPE}")
         for pair, info in result.agreement["pairs"].items():
             bad = {k: v for k, v in info["mismatches"].items() if v}
             lines.append(
@@ -207,7 +238,9 @@ def record(results: list[ScaleRun], project_dir: Path, started: datetime) -> dic
                 "settings": {**{k: str(v) for k, v in vars(result.scale).items()}, "repeat": result.repeat},
                 "steps": {k: s.to_dict() for k, s in result.steps.items()},
                 "ratios": goal_rows(result),
+                "formats": list(result.formats),
                 "agreement": result.agreement,
+                "agreement_scope": f"v1 landing only: {AGREEMENT_SCOPE}",
                 "where_time_goes": where_time_goes(result),
             }
             for result in results

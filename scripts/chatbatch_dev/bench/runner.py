@@ -6,6 +6,8 @@ generate ─ cold build (nightly through day H on an empty home)
          ─ SQL reference and pandas script over the same landing files (repeated)
          ─ agreement of the daily reports
          ─ the same cold build and nightly on the long history (90 days)
+         ─ per extra source format (``--formats``): the same history generated in that format
+           into its own home (with its ``sources.yml``), its cold build and nightly of day H+1
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
+from chatbatch.contract.sources import CONFIG_FILE
 from chatbatch_dev.bench.compare import compare_reports
 from chatbatch_dev.bench.harness import (
     ChildEnv,
@@ -33,8 +37,10 @@ from chatbatch_dev.bench.harness import (
     run_child,
 )
 from chatbatch_dev.bench.scales import Scale
+from chatbatch_dev.generator.formats import sources_config
 
 Say = Callable[[str], None]
+AGREEMENT_SCOPE = "the SQL reference and pandas scripts read v1 JSONL, so other formats are not compared"
 
 
 @dataclass
@@ -48,6 +54,7 @@ class ScaleRun:
     say: Say
     with_pandas: bool = True
     keep: bool = False
+    formats: tuple[str, ...] = ("v1",)  # v1 always runs; the others add their cold build and nightly
     steps: dict[str, Step] = field(default_factory=dict)
     agreement: dict[str, Any] | None = None
 
@@ -111,14 +118,21 @@ class ScaleRun:
 
     # -- steps -----------------------------------------------------------------
 
-    def generate(self) -> Path | None:
-        """Write the exports into the seed home's landing (repeated runs go to scratch)."""
+    def generate(self, fmt: str = "v1") -> Path | None:
+        """Write the exports into the seed home's landing (repeated runs go to scratch).
+
+        Another format is generated once (the ``generate`` figure is v1's) into its own seed
+        home, with the ``sources.yml`` that makes the home read it.
+        """
         scale = self.scale
+        suffix = "" if fmt == "v1" else f"_{fmt}"
         step = self._step(
-            "generate", f"generate {scale.generated_days} d x {scale.conversations_per_day:,}/d"
+            f"generate{suffix}",
+            f"generate {scale.generated_days} d x {scale.conversations_per_day:,}/d"
+            + ("" if fmt == "v1" else f" ({fmt})"),
         )
-        seed_home = self.root / "seed_home"
-        for index in range(self.repeat):
+        seed_home = self.root / f"seed_home{suffix}"
+        for index in range(self.repeat if fmt == "v1" else 1):
             landing = (seed_home if index == 0 else self.root / "scratch") / "landing"
             shutil.rmtree(landing.parent, ignore_errors=True)
             argv = chatbatch_argv(
@@ -135,29 +149,36 @@ class ScaleRun:
                 "0",
                 "--landing",
                 str(landing),
+                "--format",
+                fmt,
             )
             run = self._measure(step, argv, None, index)
             if index > 0:
                 shutil.rmtree(landing.parent, ignore_errors=True)
             if run.exit_code != 0:
                 return None
+        if fmt != "v1":
+            config = yaml.safe_dump(sources_config(fmt), sort_keys=False)
+            (seed_home / CONFIG_FILE).write_text(config, encoding="utf-8")
         summary = next((seed_home / "landing" / "_generator").glob("summary-*.json"))
         step.rows, step.rows_label = int(json.loads(summary.read_text())["messages"]), "messages"
         return seed_home
 
-    def history(self, seed_home: Path, days: int, suffix: str) -> Path | None:
+    def history(self, seed_home: Path, days: int, suffix: str, fmt: str = "v1") -> Path | None:
         """Cold build: an empty home runs the nightly through day ``days`` (once)."""
-        step = self._step(f"cold_build{suffix}", f"cold build: nightly catching up {days} d")
-        home = self.root / f"home_{days}d"
+        tag = "" if fmt == "v1" else f" ({fmt})"
+        step = self._step(f"cold_build{suffix}", f"cold build{tag}: nightly catching up {days} d")
+        home = self.root / f"home{_home_tag(fmt)}_{days}d"
         clone_home(seed_home, home)
         run = self._nightly(step, home, self.scale.day(days), 0)
         step.rows, step.rows_label = run.details.get("lines_read"), "lines ingested"
         return home if run.exit_code == 0 else None
 
-    def nightly(self, home: Path, days: int, suffix: str) -> Path | None:
+    def nightly(self, home: Path, days: int, suffix: str, fmt: str = "v1") -> Path | None:
         """The nightly for day ``days`` + 1 on a home holding ``days`` days."""
-        step = self._step(f"nightly{suffix}", f"nightly day {days + 1} on {days} d")
-        target = self.root / f"home_{days + 1}d_nightly"
+        tag = "" if fmt == "v1" else f" ({fmt})"
+        step = self._step(f"nightly{suffix}", f"nightly{tag} day {days + 1} on {days} d")
+        target = self.root / f"home{_home_tag(fmt)}_{days + 1}d_nightly"
         if not self._repeat_from(step, home, target, self.scale.day(days + 1), full_refresh=False):
             return None
         run = step.median_run()
@@ -216,10 +237,14 @@ class ScaleRun:
         else:
             self._skip("pandas", "pandas script", "--skip-pandas")
         self.agreement = compare_reports(reports)
-        self.say(f"  daily reports agree: {self.agreement['agree']}")
+        scope = f" (v1 landing only: {AGREEMENT_SCOPE})" if len(self.formats) > 1 else ""
+        self.say(f"  daily reports agree: {self.agreement['agree']}{scope}")
         if not self.keep:
             for path in self.root.glob("home_*"):
                 shutil.rmtree(path, ignore_errors=True)
+        for fmt in self.formats:
+            if fmt != "v1":
+                self.other_format(fmt, history_days)
         if scale.long_history_days:
             self.long_history(seed_home, scale.long_history_days)
         if not self.keep:
@@ -235,6 +260,27 @@ class ScaleRun:
         reports["dbt_full_refresh"] = (refreshed or self.root / "missing") / "analytics.duckdb"
         reports["dbt_nightly"] = (nightly_home or self.root / "missing") / "analytics.duckdb"
 
+    def other_format(self, fmt: str, history_days: int) -> None:
+        """The same history as another source format: its cold build and nightly, as for v1.
+
+        At a scale without a nightly (smoke) only the cold build of H+1 days runs, as for v1.
+        """
+        suffix = f"_{fmt}"
+        seed_home = self.generate(fmt)
+        if seed_home is None:
+            return
+        if self.scale.incremental:
+            home = self.history(seed_home, history_days, suffix, fmt)
+            nightly_home = self.nightly(home, history_days, suffix, fmt) if home else None
+            leftovers = [home, nightly_home]
+        else:
+            leftovers = [self.history(seed_home, history_days + 1, suffix, fmt)]
+            self._skip(f"nightly{suffix}", f"nightly ({fmt})", f"not at scale {self.scale.name}")
+        if not self.keep:
+            for path in [*leftovers, seed_home]:
+                if path:
+                    shutil.rmtree(path, ignore_errors=True)
+
     def long_history(self, seed_home: Path, days: int) -> None:
         home = self.history(seed_home, days, "_long")
         long_nightly = self.nightly(home, days, "_long") if home else None
@@ -242,6 +288,10 @@ class ScaleRun:
             for path in (home, long_nightly):
                 if path:
                     shutil.rmtree(path, ignore_errors=True)
+
+
+def _home_tag(fmt: str) -> str:
+    return "" if fmt == "v1" else f"_{fmt}"
 
 
 def _count(database: Path, table: str) -> int | None:

@@ -36,6 +36,10 @@ OTel only: no cost (the price seed applies); event ids are span ids (``<span id>
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from .render_langfuse import CATEGORICAL_VALUES, FEEDBACK_SCORES
+from .render_otel import FEEDBACK_EVALUATIONS
 
 FORMATS: tuple[str, ...] = ("v1", "langfuse", "otel")
 NOT_CARRIED: dict[str, dict[str, tuple[str, ...]]] = {
@@ -73,3 +77,19 @@ class FormatOptions:
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ValueError(f"unknown format {self.format!r}; one of {', '.join(FORMATS)}")
+
+
+def sources_config(fmt: str) -> dict[str, Any]:
+    """The ``$CHATBATCH_HOME/sources.yml`` (as data) of a home that reads ``fmt`` as ``generate``
+    writes it: the source to enable and the feedback names the renderers export (the Makefile's
+    ``demo`` target writes the same files)."""
+    if fmt == "langfuse":
+        return {
+            "sources": ["langfuse"],
+            "langfuse": {"feedback_scores": FEEDBACK_SCORES, "categorical_values": CATEGORICAL_VALUES},
+        }
+    if fmt == "otel":
+        return {"sources": ["otel"], "otel": {"feedback_evaluations": FEEDBACK_EVALUATIONS}}
+    if fmt == "v1":
+        return {"sources": ["chatbot"]}
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
