@@ -140,8 +140,6 @@ DERIVED: dict[str, dict[str, str]] = {
         "message_sequence": FROM_MESSAGES + " (v1 position 0 is the greeting)",
         "is_session_start": FROM_MESSAGES + " (v1 sessions start with the greeting)",
         "is_last_message": FROM_MESSAGES + " (v1: a human-agent reply may come last)",
-        "retrieved_document_count": "the Langfuse mapping leaves messages.retrieved_document_ids null: "
-        "retrievals are carried as retrieval events (fct_conversations.retrieval_count), not on the message",
     },
     "fct_turns": {
         "user_message_sequence": FROM_MESSAGES + " (v1 position 0 is the greeting)",

@@ -12,31 +12,12 @@ with observations as (
 
 ),
 
-answers as (
-
-    select
-        trace_id,
-        observation_id || ':out' as message_id,
-        end_time as sent_at
-    from observations
-    where generation_role = 'answer'
-
-),
-
 tool_and_retrieval as (
 
     select
-        observations.*,
-        -- the assistant message closing the same turn: the next answer of the trace
-        (
-            select arg_min(answers.message_id, answers.sent_at)
-            from answers
-            where answers.trace_id = observations.trace_id and answers.sent_at >= observations.start_time
-        ) as answer_message_id,
-        case
-            when observation_type = 'RETRIEVER' and json_type(output_json) = 'ARRAY'
-                then cast(output_json as json[])
-        end as documents
+        *,
+        -- the assistant message closing the same turn
+        turn_answer_id || ':out' as answer_message_id
     from observations
     where observation_type in ('TOOL', 'RETRIEVER')
 
@@ -75,8 +56,11 @@ retrievals as (
         'retrieval' as event_type,
         start_time as occurred_at,
         json_object(
-            'document_ids', list_transform(documents, lambda document: document ->> 'id'),
-            'scores', list_transform(documents, lambda document: {{ try_cast("document ->> 'score'", 'double') }})
+            'document_ids', retrieved_document_ids,
+            'scores', list_transform(
+                retrieved_documents,
+                lambda document: {{ try_cast("document ->> 'score'", 'double') }}
+            )
         ) as payload,
         updated_at as exported_at,
         _export_date,
@@ -84,10 +68,7 @@ retrievals as (
         _line_number,
         _batch_id
     from tool_and_retrieval
-    where
-        observation_type = 'RETRIEVER'
-        and len(documents) > 0
-        and list_bool_and(list_transform(documents, lambda document: document ->> 'id' is not null))
+    where observation_type = 'RETRIEVER' and retrieved_document_ids is not null
 
 ),
 

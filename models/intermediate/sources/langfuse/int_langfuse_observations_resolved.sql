@@ -4,6 +4,9 @@
     read as chat messages, and, for generations, its role in a turn (docs/sources/langfuse.md):
     an answer (output text), a tool-call step (no text, tool calls: folds into the next
     answer of the trace), an error, or a message without content (quarantined as a message).
+    turn_answer_id is the answer closing the observation's turn: for a generation the next
+    answer of the trace; for a TOOL or RETRIEVER observation the first answer of the trace
+    sent at or after its start (its events and the answer's retrieved documents hang there).
 -#}
 
 with observations as (
@@ -66,7 +69,12 @@ read_io as (
             when coalesce(cost_details ->> 'input', cost_details ->> 'output') is not null
                 then coalesce({{ try_cast("cost_details ->> 'input'", 'double') }}, 0)
                 + coalesce({{ try_cast("cost_details ->> 'output'", 'double') }}, 0)
-        end as source_cost_usd
+        end as source_cost_usd,
+        -- a RETRIEVER's output as a list of documents (their ids are kept only when every one has an id)
+        case
+            when observation_type = 'RETRIEVER' and json_type(output_json) = 'ARRAY'
+                then cast(output_json as json[])
+        end as retrieved_documents
     from resolved
 
 ),
@@ -83,6 +91,14 @@ classified as (
             when has_tool_calls then 'tool_step'
             else 'without_content'
         end as generation_role,
+        case
+            when
+                len(retrieved_documents) > 0
+                and list_bool_and(
+                    list_transform(retrieved_documents, lambda doc: doc ->> 'id' is not null)
+                )
+                then list_transform(retrieved_documents, lambda doc: doc ->> 'id')
+        end as retrieved_document_ids,
         row_number() over (
             partition by trace_id order by start_time, observation_id
         ) as trace_sequence
@@ -90,21 +106,55 @@ classified as (
 
 ),
 
+answers as (
+
+    select
+        trace_id,
+        observation_id as answer_id,
+        end_time as answer_sent_at
+    from classified
+    where generation_role = 'answer'
+
+),
+
 turns as (
 
     select
         *,
-        -- the answer that closes this observation's turn: the next answer of the trace
-        first_value(case when generation_role = 'answer' then observation_id end ignore nulls) over (
+        -- a generation folds into the next answer of the trace
+        first_value(
+            case when generation_role = 'answer' then observation_id end ignore nulls
+        ) over (
             partition by trace_id
             order by trace_sequence
             rows between current row and unbounded following
-        ) as turn_answer_id,
+        ) as next_answer_id,
+        -- a tool or retrieval serves the first answer of the trace sent at or after its start
+        (
+            select arg_min(answers.answer_id, answers.answer_sent_at) as answer_id
+            from answers
+            where
+                answers.trace_id = classified.trace_id
+                and answers.answer_sent_at >= classified.start_time
+        ) as answer_sent_after_start_id,
         case
             when generation_role = 'without_content' then 'message_without_content'
         end as _message_quarantine_reason
     from classified
 
+),
+
+final as (
+
+    select
+        * exclude (next_answer_id, answer_sent_after_start_id),
+        -- the answer that closes this observation's turn
+        case
+            when observation_type in ('TOOL', 'RETRIEVER') then answer_sent_after_start_id
+            else next_answer_id
+        end as turn_answer_id
+    from turns
+
 )
 
-select * from turns
+select * from final

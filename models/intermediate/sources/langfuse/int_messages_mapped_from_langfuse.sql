@@ -74,6 +74,7 @@ user_messages as (
         cast(null as bigint) as output_tokens,
         cast(null as bigint) as latency_ms,
         cast(null as double) as source_cost_usd,
+        cast(null as varchar[]) as retrieved_document_ids,
         start_time as sent_at,
         updated_at as exported_at,
         _export_date,
@@ -101,6 +102,25 @@ turn_members as (
 
 ),
 
+turn_retrievals as (
+
+    -- the documents of the turn's retrievals: by retrieval start, each in its order (best first)
+    select
+        turn_answer_id,
+        flatten(
+            list(retrieved_document_ids order by start_time, observation_id)
+        ) as retrieved_document_ids,
+        max(updated_at) as exported_at,
+        max(_batch_id) as _batch_id
+    from observations
+    where
+        observation_type = 'RETRIEVER'
+        and retrieved_document_ids is not null
+        and turn_answer_id is not null
+    group by 1
+
+),
+
 assistant_messages as (
 
     select
@@ -113,15 +133,21 @@ assistant_messages as (
         turn_members.output_tokens,
         {{ milliseconds_between('turn_members.turn_started_at', 'answers.end_time') }} as latency_ms,
         turn_members.source_cost_usd,
+        turn_retrievals.retrieved_document_ids,
         answers.end_time as sent_at,
-        turn_members.exported_at,
+        -- the latest record of the turn
+        greatest(
+            turn_members.exported_at, turn_retrievals.exported_at
+        ) as exported_at,
         answers._export_date,
         answers._file_path,
         answers._line_number,
-        turn_members._batch_id
+        greatest(turn_members._batch_id, turn_retrievals._batch_id) as _batch_id
     from observations as answers
     inner join turn_members
         on answers.observation_id = turn_members.turn_answer_id
+    left join turn_retrievals
+        on answers.observation_id = turn_retrievals.turn_answer_id
     where answers.generation_role = 'answer'
 
 ),
@@ -146,7 +172,7 @@ final as (
         message_text,
         cast(null as varchar) as intent_name,
         model_name,
-        cast(null as varchar[]) as retrieved_document_ids,
+        retrieved_document_ids,
 
         -- numerics
         cast(null as double) as intent_confidence,
