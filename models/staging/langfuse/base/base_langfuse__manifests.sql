@@ -12,15 +12,7 @@ with raw_lines as (
 
 records as (
 
-    select
-        _file_path,
-        _export_date,
-        _line_number,
-        _batch_id,
-        _line,
-        _line_error,
-        case when json_valid(_line) and json_type(_line) = 'OBJECT' then json(_line) end as _record
-    from raw_lines
+    {{ source_records('raw_lines') }}
 
 ),
 

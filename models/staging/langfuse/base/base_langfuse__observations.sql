@@ -11,15 +11,7 @@ with raw_lines as (
 
 records as (
 
-    select
-        _file_path,
-        _export_date,
-        _line_number,
-        _batch_id,
-        _line,
-        _line_error,
-        case when json_valid(_line) and json_type(_line) = 'OBJECT' then json(_line) end as _record
-    from raw_lines
+    {{ source_records('raw_lines') }}
 
 ),
 
@@ -73,9 +65,7 @@ judged as (
     select
         *,
         case
-            when _line_error is not null then _line_error
-            when _record is null then
-                case when json_valid(_line) then 'not_a_json_object' else 'malformed_json' end
+            {{ unreadable_line_reason() }}
             when observation_id is null then 'missing_required_field:id'
             when trace_id is null then 'missing_required_field:trace_id'
             when _raw__start_time is null then 'missing_required_field:start_time'

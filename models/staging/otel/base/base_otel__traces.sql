@@ -13,15 +13,7 @@ with raw_lines as (
 
 records as (
 
-    select
-        _file_path,
-        _export_date,
-        _line_number,
-        _batch_id,
-        _line,
-        _line_error,
-        case when json_valid(_line) and json_type(_line) = 'OBJECT' then json(_line) end as _record
-    from raw_lines
+    {{ source_records('raw_lines') }}
 
 ),
 
@@ -31,8 +23,7 @@ judged as (
         *,
         {{ otel_json_list("_record -> 'resourceSpans'") }} as resource_spans,
         case
-            when _line_error is not null then _line_error
-            when _record is null then 'invalid_otlp_json'
+            {{ unreadable_line_reason('invalid_otlp_json', 'invalid_otlp_json') }}
             when coalesce(json_type(_record, '$.resourceSpans'), '') != 'ARRAY' then 'invalid_otlp_json'
         end as _quarantine_reason
     from records
