@@ -19,7 +19,7 @@ PROCESS_COLUMNS = {
 
 
 def fingerprint(database: Path, schemas: tuple[str, ...] = ("marts", "audit")) -> dict[str, tuple]:
-    """Per table: (row count, sum of row hashes), doubles rounded to 9 decimals."""
+    """Per table: (row count, sum of row hashes), doubles rounded to 9 decimals (see below)."""
     con = duckdb.connect(str(database), read_only=True)
     try:
         tables = con.execute(
@@ -35,7 +35,10 @@ def fingerprint(database: Path, schemas: tuple[str, ...] = ("marts", "audit")) -
                 [schema, table],
             ).fetchall()
             parts = [
-                f'"{name}" := round("{name}", 9)'
+                # rounded to 9 decimals after a 1e-12 relative nudge: a value that sits on a
+                # rounding boundary (0.0012070125 from a cost / 2) rounds the same way whether
+                # float summation order left it 1e-19 above or below
+                f'"{name}" := round("{name}" * (1 + 1e-12), 9)'
                 if data_type in ("DOUBLE", "FLOAT")
                 else f'"{name}" := "{name}"'
                 for name, data_type in columns
