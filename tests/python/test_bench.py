@@ -78,3 +78,25 @@ def test_formats_option_and_their_goal_ratios(tmp_path: Path) -> None:
         rows["cold_build_otel_over_v1"]["goal"] is None and rows["cold_build_otel_over_v1"]["value"] is None
     )
     assert "nightly on otel landing / nightly on v1" in format_table(result)
+
+
+def test_redaction_before_and_after_share_of_a_full_refresh(tmp_path: Path) -> None:
+    """The redaction figures: its share of a full refresh row by row (before) and vectorised
+    (now), and the drop between them against the goal of 5 (no dbt run: the steps are given)."""
+    from chatbatch_dev.bench.harness import ChildEnv, Run, Step
+    from chatbatch_dev.bench.report import goal_rows
+    from chatbatch_dev.bench.runner import ScaleRun
+    from chatbatch_dev.bench.scales import SCALES
+
+    result = ScaleRun(SCALES["small"], tmp_path, ChildEnv(tmp_path), 1, print)
+    for key, seconds in {
+        "full_refresh": 100.0,
+        "redaction_rowwise": 20.0,
+        "redaction_vectorised": 2.0,
+    }.items():
+        result.steps[key] = Step(key, key, runs=[Run(seconds, 100.0, 0, "log")])
+    rows = {row["key"]: row for row in goal_rows(result)}
+    assert rows["redaction_share_before"]["value"] == pytest.approx(20.0 / 118.0)
+    assert rows["redaction_share_after"]["value"] == pytest.approx(0.02)
+    assert rows["redaction_share_drop"]["value"] == pytest.approx(20.0 / 118.0 / 0.02)
+    assert (rows["redaction_share_drop"]["goal"], rows["redaction_share_drop"]["met"]) == (">= 5", True)

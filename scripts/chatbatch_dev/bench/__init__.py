@@ -134,11 +134,14 @@ def _say(message: str) -> None:
 def run_internal_step(argv: list[str]) -> int:
     """``_step reference|pandas --landing L --until D --out F``: one measured script.
 
+    ``_step redaction --warehouse W``: redaction alone over W's messages, both ways (redaction.py).
+
     ``_step parse``: dbt's parse of the project for the home in ``CHATBATCH_HOME``, with
     the vars of a default nightly (the set-up of a copied home: ``ScaleRun._warm_parse`` in runner.py).
     """
     parser = argparse.ArgumentParser(prog="chatbatch_dev.bench _step")
-    parser.add_argument("kind", choices=["reference", "pandas", "parse"])
+    parser.add_argument("kind", choices=["reference", "pandas", "parse", "redaction"])
+    parser.add_argument("--warehouse", type=Path)
     parser.add_argument("--landing", type=Path)
     parser.add_argument("--until", type=date.fromisoformat)
     parser.add_argument("--out", type=Path)
@@ -151,6 +154,13 @@ def run_internal_step(argv: list[str]) -> int:
         variables = dbt_vars(NightlyOptions(run_date=date.today()))  # lookback_days as a nightly
         outcome = run_dbt(dbt_args("parse", variables=variables), Paths.from_env())
         return 0 if outcome.success else 1
+    if args.kind == "redaction":
+        from chatbatch_dev.bench.redaction import measure
+
+        if args.warehouse is None:
+            parser.error("redaction needs --warehouse")
+        print(json.dumps(measure(args.warehouse)), flush=True)
+        return 0
     if args.landing is None or args.until is None or args.out is None:
         parser.error(f"{args.kind} needs --landing, --until and --out")
     started = time.perf_counter()

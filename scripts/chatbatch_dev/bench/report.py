@@ -22,6 +22,9 @@ GOALS = [
     ("pandas_over_full_refresh", "pandas script / full refresh", ">=", 10.0),
     ("peak_rss_long_gib", "peak RSS of the long-history steps (GiB)", "<=", 2.0),
     ("generator_messages_per_30s", "generator messages per 30 s (millions)", ">=", 1.0),
+    ("redaction_share_before", "redaction row by row / full refresh (before; no goal)", None, None),
+    ("redaction_share_after", "redaction vectorised / full refresh (now; no goal)", None, None),
+    ("redaction_share_drop", "redaction's share of a full refresh: before / now", ">=", 5.0),
 ]
 # per extra source format (``--formats``): its nightly against v1's on the same history (issue 14),
 # and its cold build against v1's (no goal: what a first night on that landing costs)
@@ -54,6 +57,19 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
+def _redaction_shares(result: ScaleRun) -> tuple[float | None, float | None]:
+    """Redaction's share of a full refresh, before (row by row) and now (vectorised).
+
+    The full refresh ran the vectorised redaction; "before" is that full refresh with the
+    row-by-row seconds in place of the vectorised ones.
+    """
+    rowwise, vectorised = _median(result, "redaction_rowwise"), _median(result, "redaction_vectorised")
+    full_refresh = _median(result, "full_refresh")
+    if rowwise is None or vectorised is None or full_refresh is None:
+        return None, None
+    return _ratio(rowwise, full_refresh - vectorised + rowwise), _ratio(vectorised, full_refresh)
+
+
 def ratios(result: ScaleRun) -> dict[str, float | None]:
     peaks = [result.steps[k].peak_rss_mib for k in ("cold_build_long", "nightly_long") if k in result.steps]
     peaks_known = [p for p in peaks if p is not None]
@@ -61,7 +77,11 @@ def ratios(result: ScaleRun) -> dict[str, float | None]:
     throughput = None
     if generate and generate.rows and generate.median_seconds:
         throughput = generate.rows / generate.median_seconds * 30 / 1e6
+    before, after = _redaction_shares(result)
     return {
+        "redaction_share_before": before,
+        "redaction_share_after": after,
+        "redaction_share_drop": _ratio(before, after),
         "nightly_over_full_refresh": _ratio(_median(result, "nightly"), _median(result, "full_refresh")),
         "nightly_long_over_nightly": _ratio(_median(result, "nightly_long"), _median(result, "nightly")),
         "full_refresh_over_reference": _ratio(_median(result, "full_refresh"), _median(result, "reference")),

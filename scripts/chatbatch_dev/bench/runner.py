@@ -3,6 +3,7 @@
 generate ─ cold build (nightly through day H on an empty home)
          ─ nightly for day H+1 (from fresh copies of that home, repeated)
          ─ full refresh of H+1 days (from copies of the day-H+1 home, repeated)
+         ─ redaction alone on the full refresh's messages, row by row and vectorised (repeated)
          ─ SQL reference and pandas script over the same landing files (repeated)
          ─ agreement of the daily reports
          ─ the same cold build and nightly on the long history (90 days)
@@ -194,6 +195,34 @@ class ScaleRun:
         step.rows, step.rows_label = _count(target / "analytics.duckdb", "marts.fct_messages"), "messages"
         return target
 
+    def redaction(self, home: Path) -> None:
+        """Redaction alone on the messages of ``home``: row by row (before) and vectorised (now).
+
+        One child per repeat measures both ways (bench/redaction.py); each step's seconds are the
+        redaction's own, without the child's start-up.
+        """
+        ways = {"rowwise": "row by row (scalar UDF)", "vectorised": "vectorised (Arrow UDF)"}
+        steps = {way: self._step(f"redaction_{way}", f"redaction {label}") for way, label in ways.items()}
+        probe = self._step("redaction_probe", "redaction (child process)")
+        argv = bench_step_argv("redaction", "--warehouse", str(home / "warehouse.duckdb"))
+        for index in range(self.repeat):
+            run = self._measure(probe, argv, None, index)
+            details = _step_output(run.log) if run.exit_code == 0 else {}
+            for way, step in steps.items():
+                seconds = details.get(f"{way}_seconds")
+                step.runs.append(
+                    Run(
+                        seconds=float(seconds if seconds is not None else run.seconds),
+                        peak_rss_mib=run.peak_rss_mib,
+                        exit_code=run.exit_code if seconds is not None else (run.exit_code or 1),
+                        log=run.log,
+                        details=details,
+                    )
+                )
+                step.rows, step.rows_label = details.get("texts"), "message texts"
+                step.error = probe.error
+        del self.steps["redaction_probe"]
+
     def script(self, kind: str, landing: Path, until: date) -> Path | None:
         """The SQL reference or the pandas script over the landing files up to ``until``."""
         labels = {"reference": "DuckDB SQL reference script", "pandas": "pandas script"}
@@ -257,6 +286,8 @@ class ScaleRun:
         if home and not self.keep:
             shutil.rmtree(home, ignore_errors=True)
         refreshed = self.full_refresh(nightly_home, history_days + 1) if nightly_home else None
+        if refreshed:
+            self.redaction(refreshed)
         reports["dbt_full_refresh"] = (refreshed or self.root / "missing") / "analytics.duckdb"
         reports["dbt_nightly"] = (nightly_home or self.root / "missing") / "analytics.duckdb"
 
