@@ -84,7 +84,12 @@ class Nightly:
         record = night.record
         with night.timed("accumulate"):
             loaded = ingest.accumulate(
-                night.connect, self.paths.landing, record.batch_id, self.options.run_date, night.say
+                night.connect,
+                self.paths.landing,
+                record.batch_id,
+                self.options.run_date,
+                night.say,
+                night.sources,
             )
         record.files, record.lines_read = len(loaded.files_loaded), loaded.lines_read
         record.misfiled = loaded.misfiled

@@ -327,11 +327,12 @@ def accumulate(
     batch_id: int,
     until: date,
     say: Callable[[str], None],
+    sources: SourceConfig,
 ) -> IngestResult:
     """The nightly's accumulate step: load every new landing file up to ``until``."""
     con = connect()
     try:
-        return ingest(con, landing, batch_id=batch_id, until=until, progress=say)
+        return ingest(con, landing, batch_id=batch_id, until=until, progress=say, sources=sources)
     finally:
         con.close()
 

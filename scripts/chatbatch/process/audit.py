@@ -45,7 +45,7 @@ def audit(night: Night, work: Pending) -> None:
                     """,
                     [work.gated_through, night.options.lookback_days],
                 )
-                for model in base_models(night.paths.home)
+                for model in base_models(night.sources)
                 if model in EVENT_TIME_COLUMNS
             )
             _model_rows(con, night)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import time
 
-from chatbatch.contract.sources import SourceConfig
 from chatbatch.monitor.record import ModelRun
 from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient, run_dbt
-from chatbatch.process.night import BatchFailed, Night, dbt_vars
+from chatbatch.process.night import BatchFailed, Night
 
 BASE_SELECTOR = "path:models/staging/{source}/base"
 # What a night runs besides its selection. Unit tests check the SQL, not the data: they
@@ -77,14 +76,14 @@ def forget_rolled_back_batches(night: Night) -> None:
         invoke(
             night,
             "rollback",
-            dbt_args("run", select=base_selectors(night), variables=dbt_vars(night.options)),
+            dbt_args("run", select=base_selectors(night), variables=night.dbt_vars()),
         )
 
 
 def base_selectors(night: Night) -> list[str]:
     """The base models of contract v1 (always built: its staging models are part of every
     build) and of every other source the home enables (sources.yml)."""
-    sources = ("chatbot", *SourceConfig.load(night.paths.home).sources)
+    sources = ("chatbot", *night.sources.sources)
     return [BASE_SELECTOR.format(source=source) for source in dict.fromkeys(sources)]
 
 
@@ -93,7 +92,7 @@ def _build_args(night: Night, select: list[str] | None = None, exclude: list[str
         "build",
         select=select or (),
         exclude=exclude or (),
-        variables=dbt_vars(night.options),
+        variables=night.dbt_vars(),
         full_refresh=night.options.full_refresh,
         extra=NIGHTLY_DBT_FLAGS,
     )

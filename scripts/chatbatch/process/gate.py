@@ -18,7 +18,6 @@ Otherwise the gate records the last ingested batch as let through.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -47,9 +46,9 @@ class Verdicts:
         return round(self.quarantined / self.lines, 6) if self.lines else 0.0
 
 
-def base_models(home: Path) -> list[str]:
-    """The base models (one row per raw line) of the sources this home reads."""
-    return [table.base_model for table in raw_tables(SourceConfig.load(home))]
+def base_models(sources: SourceConfig) -> list[str]:
+    """The base models (one row per raw line) of the sources a home reads."""
+    return [table.base_model for table in raw_tables(sources)]
 
 
 def verdicts(con: duckdb.DuckDBPyConnection, gated_through: int, models: list[str]) -> Verdicts:
@@ -70,7 +69,7 @@ def gate(night: Night, work: Pending) -> None:
     with night.timed("gate"):
         con = night.connect()
         try:
-            found = verdicts(con, work.gated_through, base_models(night.paths.home))
+            found = verdicts(con, work.gated_through, base_models(night.sources))
             night.record.quarantine_rate = found.rate
             if not breaches_quality(
                 found.lines, found.quarantined, options.max_error_rate, options.min_quarantined
@@ -81,7 +80,7 @@ def gate(night: Night, work: Pending) -> None:
                 checkpoint("gate")
                 con.execute("commit")
                 return
-            _forget_ungated(con, work.gated_through, raw_tables(SourceConfig.load(night.paths.home)))
+            _forget_ungated(con, work.gated_through, raw_tables(night.sources))
         finally:
             con.close()
     forget_rolled_back_batches(night)

@@ -92,9 +92,15 @@ class Night:
     options: NightlyOptions
     record: BatchRecord
     history: RunHistory = field(init=False)
+    sources: SourceConfig = field(init=False)  # the home's sources.yml, read once per night
 
     def __post_init__(self) -> None:
         self.history = RunHistory(self.paths.home)
+        self.sources = SourceConfig.load(self.paths.home)
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The vars of this night's dbt invocations (``dbt_vars``)."""
+        return dbt_vars(self.options, self.sources)
 
     def say(self, message: str) -> None:
         self.options.say(message)

@@ -107,7 +107,7 @@ def plan(night: Night) -> Pending:
     """The pending work, written into the run record and announced."""
     con = night.connect()
     try:
-        work = pending(con, night.options.run_date, core_raw_tables(SourceConfig.load(night.paths.home)))
+        work = pending(con, night.options.run_date, core_raw_tables(night.sources))
     finally:
         con.close()
     record = night.record
