@@ -6,32 +6,12 @@
 with observations as (
 
     select * from {{ ref('int_langfuse_observations_resolved') }}
-    where user_id is not null
 
 ),
 
 final as (
 
-    select
-        -- ids
-        user_id,
-
-        -- strings
-        cast(null as varchar) as user_segment,
-        cast(null as varchar) as country_code,
-
-        -- timestamps (UTC)
-        cast(null as timestamp) as created_at,
-        max(updated_at) as exported_at,
-
-        -- lineage
-        max(_export_date) as _export_date,
-        arg_max(_file_path, _batch_id) as _file_path,
-        arg_max(_line_number, _batch_id) as _line_number,
-        max(_batch_id) as _batch_id
-
-    from observations
-    group by user_id
+    {{ users_without_profile('observations', exported_at='updated_at') }}
 
 )
 
