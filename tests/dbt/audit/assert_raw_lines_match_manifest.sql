@@ -1,5 +1,6 @@
 -- The raw tables hold exactly the lines the runner's manifest counted, entity by
--- entity: the ingest step loads a file's lines and its manifest row in one
+-- entity, less the lines of erased subjects (erased_lines: chatbatch forget, or dropped
+-- at ingest): the ingest step loads a file's lines and its manifest row in one
 -- transaction, so any difference means lines were lost or loaded twice. One row per
 -- entity that disagrees. (The per-day balance of loaded + quarantined + duplicates
 -- is the model test of audit_load_reconciliation.)
@@ -9,7 +10,7 @@ with manifest as (
 
     select
         entity,
-        sum(lines_read) as manifest_lines
+        sum(lines_read - coalesce(erased_lines, 0)) as manifest_lines
     from {{ source('chatbatch', 'landing_files') }}
     group by 1
 
