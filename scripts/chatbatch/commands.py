@@ -155,14 +155,15 @@ def cmd_forget(args: argparse.Namespace, paths: Paths) -> int:
             raise UsageError(f"cannot read {args.file}: {exc}", "pass a file of ids, one per line") from exc
     if not users:
         raise UsageError("no user to forget", "pass --user USER_ID (repeatable) or --file ids.txt")
-    # dbt records the command line (run_results.json, dbt.log) and so does the error log:
-    # the ids must not end up there
-    sys.argv = [sys.argv[0], "forget", "(ids withheld)"]
+    # dbt records the command line (run_results.json, dbt.log) and so does the error log
+    # (after a failure, so it stays withheld then): the ids must not end up there
+    argv, sys.argv = sys.argv, [sys.argv[0], "forget", "(ids withheld)"]
     lock = BatchLock(paths.lock_file, command="forget").acquire()  # LockHeld: exit 3
     try:
         forget(paths, ForgetRequest(tuple(dict.fromkeys(users)), args.reason, args.dry_run), _say)
     finally:
         lock.release()
+    sys.argv = argv
     return ExitCode.OK
 
 
