@@ -95,7 +95,7 @@ def filter_lines(con: duckdb.DuckDBPyConnection, table: str, lines: pa.Table, re
             """,
             {"salt": register.salt},
         )
-        kept = con.execute(
+        kept = con.sql(
             "select line_number, line, line_error from privacy_judged where not erased order by line_number"
         ).to_arrow_table()
         erased = lines.num_rows - kept.num_rows

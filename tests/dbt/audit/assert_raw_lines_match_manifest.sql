@@ -5,12 +5,22 @@
 -- entity that disagrees. (The per-day balance of loaded + quarantined + duplicates
 -- is the model test of audit_load_reconciliation.)
 {% set tables = raw_tables() %}
+{%- set present = [] %}
+{%- if execute %}
+{%- for column in adapter.get_columns_in_relation(source('chatbatch', 'landing_files')) %}
+{%- do present.append(column.name | lower) %}
+{%- endfor %}
+{%- endif %}
 
 with manifest as (
 
     select
         entity,
+        {%- if 'erased_lines' in present %}
         sum(lines_read - coalesce(erased_lines, 0)) as manifest_lines
+        {%- else %}
+        sum(lines_read) as manifest_lines
+        {%- endif %}
     from {{ source('chatbatch', 'landing_files') }}
     group by 1
 
