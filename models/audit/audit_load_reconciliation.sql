@@ -21,6 +21,7 @@ lines_read as (
         export_date,
         count(*) as files,
         sum(lines_read) as lines_read,
+        sum(erased_lines) as erased,
         count(file_error) as files_with_errors,
         -- files whose lines read differ from the rows their manifest (or Parquet footer) declares
         count(case when declared_rows is not null and declared_rows != lines_read then 1 end)
@@ -92,10 +93,12 @@ final as (
         coalesce(quarantined.quarantined, 0) as quarantined,
         coalesce(valid_lines.valid_lines, 0)
         - coalesce(loaded.loaded, 0) as duplicates,
+        lines_read.erased,
         (
             lines_read.lines_read
             = coalesce(quarantined.quarantined, 0)
             + coalesce(valid_lines.valid_lines, 0)
+            + lines_read.erased
             and lines_read.files_off_declared = 0
         ) as is_balanced
     from lines_read

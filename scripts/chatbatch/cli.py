@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from chatbatch.commands import (
     cmd_backfill,
+    cmd_forget,
     cmd_generate,
     cmd_ingest,
     cmd_kb_search,
@@ -173,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--entity", action="append", help="only this entity (repeatable)")
     purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     purge.set_defaults(func=cmd_purge)
+    fgt = sub.add_parser(
+        "forget", help="erase people (GDPR / CCPA request) from every place the home keeps data"
+    )
+    fgt.add_argument("--user", action="append", default=[], metavar="USER_ID", help="a user id (repeatable)")
+    fgt.add_argument("--file", type=Path, help="a file of user ids, one per line")
+    fgt.add_argument("--reason", help="why (e.g. a ticket number); logged redacted: no personal data")
+    fgt.add_argument("--dry-run", action="store_true", help="only count what would be erased")
+    fgt.set_defaults(func=cmd_forget)
     rep = sub.add_parser("report", help="(re)write the HTML report of a night (and of its week on Mondays)")
     rep.add_argument("--date", type=_date, help="the night (default: the last successful batch's run date)")
     rep.set_defaults(func=cmd_report)

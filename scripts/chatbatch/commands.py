@@ -4,6 +4,7 @@ and returns its exit code (``cli.py`` parses the command line and handles errors
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +141,30 @@ def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
         + ("" if args.dry_run else f" ({deleted} deleted)")
     )
     return ExitCode.FAILED if refused else ExitCode.OK
+
+
+def cmd_forget(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.core.lock import BatchLock
+    from chatbatch.privacy.forget import ForgetRequest, forget
+
+    users = list(args.user)
+    if args.file:
+        try:
+            users += [line.strip() for line in Path(args.file).read_text().splitlines() if line.strip()]
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}", "pass a file of ids, one per line") from exc
+    if not users:
+        raise UsageError("no user to forget", "pass --user USER_ID (repeatable) or --file ids.txt")
+    # dbt records the command line (run_results.json, dbt.log) and so does the error log
+    # (after a failure, so it stays withheld then): the ids must not end up there
+    argv, sys.argv = sys.argv, [sys.argv[0], "forget", "(ids withheld)"]
+    lock = BatchLock(paths.lock_file, command="forget").acquire()  # LockHeld: exit 3
+    try:
+        forget(paths, ForgetRequest(tuple(dict.fromkeys(users)), args.reason, args.dry_run), _say)
+    finally:
+        lock.release()
+    sys.argv = argv
+    return ExitCode.OK
 
 
 def _nothing_published(paths: Paths) -> OperatorError:

@@ -58,7 +58,7 @@ class Nightly:
         history = RunHistory(self.paths.home)
         previous = history.last(("ok", "failed", "quality_failed", "interrupted"))
         record = BatchRecord(
-            batch_id=_next_batch_id(self.paths, history),
+            batch_id=next_batch_id(self.paths, history),
             command=self.options.command,
             run_date=self.options.run_date.isoformat(),
         )
@@ -135,5 +135,5 @@ def _finish(night: Night, status: Status, code: ExitCode, message: str | None, s
     return int(code)
 
 
-def _next_batch_id(paths: Paths, history: RunHistory) -> int:
+def next_batch_id(paths: Paths, history: RunHistory) -> int:
     return max(history.max_batch_id(), ingest.last_batch_id(paths.warehouse)) + 1

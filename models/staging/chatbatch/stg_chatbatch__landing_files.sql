@@ -31,6 +31,12 @@ final as (
         {%- else %}
         cast(null as bigint) as declared_rows,
         {%- endif %}
+        -- lines of erased subjects (chatbatch forget, or dropped at ingest): not in raw
+        {%- if 'erased_lines' in present %}
+        coalesce(erased_lines, 0) as erased_lines,
+        {%- else %}
+        cast(0 as bigint) as erased_lines,
+        {%- endif %}
 
         -- dates
         export_date,

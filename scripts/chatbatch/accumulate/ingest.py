@@ -12,11 +12,11 @@ size, sha256, line count, the row count a Langfuse manifest or Parquet footer de
 batch). Loading one file and recording it happen in one DuckDB transaction, so a run
 killed at any moment leaves either both or neither.
 
-Paths that do not fit the landing layout (``landing.discover``) are not loaded, nor are
-files that are not complete yet (a Langfuse run without its manifest, a live OTel file).
-Each ingest replaces ``chatbatch.landing_misfiled`` and ``chatbatch.landing_waiting`` with
-the ones it found, in a transaction of its own, so a path that is fixed, renamed or
-completed drops out of them and is loaded as a new file.
+Paths that do not fit the layout (``landing.discover``) and incomplete files (a Langfuse
+run without its manifest, a live OTel file) are not loaded; each ingest replaces
+``chatbatch.landing_misfiled`` / ``landing_waiting`` with the ones it found. Records of
+subjects erased by ``chatbatch forget`` are dropped before they reach raw and counted in
+``erased_lines`` (``chatbatch.privacy.ingest_filter``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from chatbatch.accumulate.landing import LandingFile, WaitingFile, discover
+from chatbatch.accumulate.landing_state import record_misfiled, record_waiting
 from chatbatch.accumulate.lines import FileLines, read_lines
 from chatbatch.accumulate.sources import langfuse, otlp
 from chatbatch.contract.sources import ALL_RAW_TABLES, SourceConfig, raw_tables
@@ -37,7 +38,10 @@ from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.errors import LandingLayoutError
 from chatbatch.core.faults import checkpoint
+from chatbatch.core.paths import Paths
 from chatbatch.monitor.record import MisfiledPath
+from chatbatch.privacy import ingest_filter
+from chatbatch.privacy.subjects import Register
 
 LAYOUT_HINT = (
     "move or rename it to <entity>/export_date=YYYY-MM-DD/<name>.jsonl[.gz] under the landing "
@@ -61,6 +65,7 @@ create table if not exists chatbatch.landing_files (
 );
 alter table chatbatch.landing_files add column if not exists mtime_ns bigint;
 alter table chatbatch.landing_files add column if not exists declared_rows bigint;
+alter table chatbatch.landing_files add column if not exists erased_lines bigint default 0;
 create table if not exists chatbatch.landing_misfiled (
     path varchar primary key,
     reason varchar not null,
@@ -188,8 +193,10 @@ def pending_files(
     return new, skipped
 
 
-def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_id: int) -> FileLines:
-    """Load one file's lines and its manifest row in one transaction."""
+def load_file(
+    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_id: int, register: Register | None = None
+) -> FileLines:
+    """Load one file's lines (but those of erased subjects) and its manifest row in one transaction."""
     mtime_ns = landing_file.absolute_path.stat().st_mtime_ns  # before reading: a later write shows
     content = read_landing_file(landing_file)
     declared = landing_file.declared_rows
@@ -202,9 +209,11 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
             "line_error": pa.array(content.line_errors, pa.string()),
         }
     )
+    erased = ingest_filter.apply(con, landing_file, table, content, register)
+    mtime_ns = erased.mtime_ns or mtime_ns
     con.execute("begin transaction")
     try:
-        con.register("incoming_lines", table)
+        con.register("incoming_lines", erased.lines)
         con.execute(
             f"""
             insert into raw.{landing_file.entity}
@@ -217,9 +226,9 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
             """
             insert into chatbatch.landing_files (
                 file_path, entity, export_date, size_bytes, sha256, lines_read,
-                file_error, batch_id, first_seen_at, ingested_at, mtime_ns, declared_rows
+                file_error, batch_id, first_seen_at, ingested_at, mtime_ns, declared_rows, erased_lines
             )
-            values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?, ?)
+            values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?, ?, ?)
             """,
             [
                 landing_file.relative_path,
@@ -232,6 +241,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
                 batch_id,
                 mtime_ns,
                 declared,
+                erased.erased_lines,
             ],
         )
         con.execute("commit")
@@ -241,37 +251,6 @@ def load_file(con: duckdb.DuckDBPyConnection, landing_file: LandingFile, batch_i
     finally:
         con.unregister("incoming_lines")
     return content
-
-
-def record_misfiled(con: duckdb.DuckDBPyConnection, misfiled: list[MisfiledPath], batch_id: int) -> None:
-    """Replace the misfiled set in one transaction; a path seen before keeps its first_seen_at."""
-    _replace_paths(con, "landing_misfiled", [(m.path, m.reason) for m in misfiled], batch_id)
-
-
-def record_waiting(con: duckdb.DuckDBPyConnection, waiting: list[WaitingFile], batch_id: int) -> None:
-    """Replace the waiting set in one transaction; a path seen before keeps its first_seen_at."""
-    _replace_paths(con, "landing_waiting", [(w.path, w.reason) for w in waiting], batch_id)
-
-
-def _replace_paths(
-    con: duckdb.DuckDBPyConnection, table: str, paths: list[tuple[str, str]], batch_id: int
-) -> None:
-    con.execute("begin transaction")
-    try:
-        first_seen = dict(con.execute(f"select path, first_seen_at from chatbatch.{table}").fetchall())
-        con.execute(f"delete from chatbatch.{table}")
-        if paths:
-            con.executemany(
-                f"""
-                insert into chatbatch.{table}
-                values (?, ?, coalesce(?, now()::timestamp), now()::timestamp, ?)
-                """,
-                [(path, reason, first_seen.get(path), batch_id) for path, reason in paths],
-            )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def ingest(
@@ -295,6 +274,7 @@ def ingest(
     record_waiting(con, found.waiting, batch_id)
     files = [f for f in found.files if until is None or f.export_date <= until]
     new, skipped = pending_files(con, files)
+    register = Register.load(Paths(landing.parent).privacy)  # None until the first erasure
     result = IngestResult(
         batch_id=batch_id, files_skipped=skipped, misfiled=found.misfiled, waiting=found.waiting
     )
@@ -304,7 +284,7 @@ def ingest(
         for waiting in found.waiting:
             progress(f"  waiting: {waiting.path}: {waiting.reason}")
     for index, landing_file in enumerate(new, start=1):
-        content = load_file(con, landing_file, result.batch_id)
+        content = load_file(con, landing_file, result.batch_id, register)
         result.files_loaded.append(landing_file.relative_path)
         result.lines_read += len(content.lines)
         result.lines_by_entity[landing_file.entity] = result.lines_by_entity.get(

@@ -66,6 +66,12 @@ class Paths:
         return self.state / "purged.jsonl"
 
     @property
+    def privacy(self) -> Path:
+        """The erasure register (salt, salted hashes of erased subjects) and the erasure
+        log (``chatbatch.privacy.subjects``; docs/privacy.md)."""
+        return self.state / "privacy"
+
+    @property
     def dbt_target(self) -> Path:
         """dbt's target folder for the runner's builds (manifest, run results)."""
         return self.state / "dbt" / "target"
