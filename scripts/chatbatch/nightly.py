@@ -109,13 +109,19 @@ class Nightly:
             build.build_base(night)
             gate.gate(night, work)
             build.build_rest(night)
-        audit.audit(night, work)
-        registry.run_phase(night, "before_publish")
-        record.status, record.published = "ok", True
-        publish.publish_night(night)
-        registry.run_phase(night, "after_publish")
+        audit_and_publish(night, work)
         audit.alert_findings(night, previous)
         return _finish(night, "ok", ExitCode.OK, None, None)
+
+
+def audit_and_publish(night: Night, work: plan.Pending) -> None:
+    """The end of every build that publishes (a night, the rebuild after an erasure): audit,
+    the workloads before publish, publish, the workloads after it."""
+    audit.audit(night, work)
+    registry.run_phase(night, "before_publish")
+    night.record.status, night.record.published = "ok", True
+    publish.publish_night(night)
+    registry.run_phase(night, "after_publish")
 
 
 def _finish(night: Night, status: Status, code: ExitCode, message: str | None, step: str | None) -> int:

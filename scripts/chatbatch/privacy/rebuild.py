@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord, utc_now
-from chatbatch.nightly import next_batch_id
-from chatbatch.output import publish, registry
-from chatbatch.process import audit, build, plan
+from chatbatch.nightly import audit_and_publish, next_batch_id
+from chatbatch.process import build, plan
 from chatbatch.process.night import Night, NightlyOptions
 
 
@@ -32,11 +31,7 @@ def rebuild(paths: Paths, say: Callable[[str], None]) -> BatchRecord:
         work = plan.plan(night)
         build.build_base(night)
         build.build_rest(night)
-        audit.audit(night, work)
-        registry.run_phase(night, "before_publish")
-        record.status, record.published = "ok", True
-        publish.publish_night(night)
-        registry.run_phase(night, "after_publish")
+        audit_and_publish(night, work)
     except BaseException as exc:
         record.status, record.published = "failed", False
         record.error = f"{type(exc).__name__}: {exc}"
