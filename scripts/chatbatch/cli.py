@@ -21,6 +21,7 @@ from chatbatch.commands import (
     cmd_nightly,
     cmd_purge,
     cmd_report,
+    cmd_restore,
     cmd_status,
     cmd_summary,
 )
@@ -28,6 +29,7 @@ from chatbatch.core.errors import OperatorError
 from chatbatch.core.exit_codes import ExitCode, describe
 from chatbatch.core.log import DEBUG_ENV, ERRORS_HELP, log_exception, unexpected_line
 from chatbatch.core.paths import Paths
+from chatbatch.privacy.settings import KINDS
 
 __all__ = ["main"]
 
@@ -168,10 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     summ.set_defaults(func=cmd_summary)
 
     purge = sub.add_parser(
-        "purge", help="delete landing files older than N days whose records are verified archived"
+        "purge", help="enforce retention (privacy.yml): delete or expire what is past its setting"
     )
-    purge.add_argument("--older-than", type=_non_negative, required=True, metavar="DAYS")
-    purge.add_argument("--entity", action="append", help="only this entity (repeatable)")
+    purge.add_argument(
+        "--kind",
+        action="append",
+        choices=KINDS,
+        help="only this kind of data (repeatable; default: every kind, or landing with --older-than)",
+    )
+    purge.add_argument(
+        "--older-than", type=_non_negative, metavar="DAYS", help="landing files: this age, not the setting"
+    )
+    purge.add_argument("--entity", action="append", help="landing files: only this entity (repeatable)")
+    purge.add_argument("--today", type=_date, help="the date ages count from (default: today, UTC)")
     purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     purge.set_defaults(func=cmd_purge)
     fgt = sub.add_parser(
@@ -182,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     fgt.add_argument("--reason", help="why (e.g. a ticket number); logged redacted: no personal data")
     fgt.add_argument("--dry-run", action="store_true", help="only count what would be erased")
     fgt.set_defaults(func=cmd_forget)
+    rest = sub.add_parser("restore", help="put a verified warehouse snapshot back (then run nightly)")
+    rest.add_argument("--snapshot", type=_positive, metavar="BATCH_ID", help="default: the newest")
+    rest.add_argument("--dry-run", action="store_true", help="only verify and say what would happen")
+    rest.set_defaults(func=cmd_restore)
     rep = sub.add_parser("report", help="(re)write the HTML report of a night (and of its week on Mondays)")
     rep.add_argument("--date", type=_date, help="the night (default: the last successful batch's run date)")
     rep.set_defaults(func=cmd_report)

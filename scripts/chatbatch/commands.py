@@ -123,24 +123,69 @@ def cmd_summary(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_purge(args: argparse.Namespace, paths: Paths) -> int:
+    """Landing files one by one (each verdict printed; exit 1 when one is refused), then
+    every other kind asked for (``privacy/retention.py``)."""
     from chatbatch.accumulate.purge import delete, plan
     from chatbatch.core.lock import BatchLock
+    from chatbatch.privacy.retention import enforce
+    from chatbatch.privacy.settings import KINDS, Retention
 
+    retention = Retention.load(paths)
+    kinds = tuple(args.kind or (("landing",) if args.older_than is not None else KINDS))
+    today = args.today or datetime.now(UTC).date()
+    verdicts = []
     lock = BatchLock(paths.lock_file, command="purge").acquire()  # LockHeld: exit 3
     try:
-        verdicts = plan(paths, args.older_than, datetime.now(UTC).date(), args.entity)
-        for v in verdicts:
-            _say(f"  {'purge ' if v.verified else 'REFUSE'} {v.path}: {v.reason}")
-        deleted = 0 if args.dry_run else delete(paths, verdicts)
+        days = args.older_than if args.older_than is not None else retention.landing_files_days
+        if "landing" in kinds and days is not None:
+            verdicts = plan(paths, days, today, args.entity)
+            for v in verdicts:
+                _say(f"  {'purge ' if v.verified else 'REFUSE'} {v.path}: {v.reason}")
+            deleted = 0 if args.dry_run else delete(paths, verdicts)
+            verb = "would delete" if args.dry_run else "deleted"
+            _say(
+                f"purge: {verb} {sum(v.verified for v in verdicts)} file(s), "
+                f"refused {sum(not v.verified for v in verdicts)}"
+                + ("" if args.dry_run else f" ({deleted} deleted)")
+            )
+        elif "landing" in kinds:
+            _say("purge: landing files are kept forever (no landing_files_days in privacy.yml)")
+        others = tuple(k for k in kinds if k != "landing")
+        outcomes = enforce(paths, today, others, args.dry_run, retention) if others else []
     finally:
         lock.release()
-    refused = sum(not v.verified for v in verdicts)
-    verb = "would delete" if args.dry_run else "deleted"
+    for outcome in outcomes:
+        _say(outcome.line(args.dry_run))
+    return ExitCode.FAILED if any(not v.verified for v in verdicts) else ExitCode.OK
+
+
+def cmd_restore(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.core.lock import BatchLock
+    from chatbatch.privacy import snapshots
+
+    lock = BatchLock(paths.lock_file, command="restore").acquire()  # LockHeld: exit 3
+    try:
+        snapshot = snapshots.choose(paths, args.snapshot)
+        done = snapshots.restore(paths, snapshot, args.dry_run)
+    finally:
+        lock.release()
+    verb = "would restore" if args.dry_run else "restored"
     _say(
-        f"purge: {verb} {sum(v.verified for v in verdicts)} file(s), refused {refused}"
-        + ("" if args.dry_run else f" ({deleted} deleted)")
+        f"restore: {verb} the snapshot of batch {snapshot.batch_id} (run date {snapshot.run_date}, "
+        f"sha256 verified) as {paths.warehouse}"
     )
-    return ExitCode.FAILED if refused else ExitCode.OK
+    if done.damaged:
+        _say(f"  the replaced warehouse is kept as {done.damaged}")
+    _say(
+        f"  the next `chatbatch nightly` loads the {done.pending_files} landing file(s) this "
+        "snapshot does not list and rebuilds what they touch"
+    )
+    if done.purged_after:
+        _say(
+            f"  WARNING: {done.purged_after} purged landing file(s) are not in this snapshot: "
+            "their lines cannot come back (restore a newer snapshot if there is one)"
+        )
+    return ExitCode.OK
 
 
 def cmd_forget(args: argparse.Namespace, paths: Paths) -> int:

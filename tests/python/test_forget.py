@@ -179,6 +179,7 @@ def test_forget_erases_a_person_everywhere_and_for_good(home: Paths, monkeypatch
         "exports/archive",
         "exports/ml",
         "exports/features",
+        "snapshots/",
     ):
         assert any(hit.startswith(place) for hit in before), (place, before)
 
@@ -186,6 +187,8 @@ def test_forget_erases_a_person_everywhere_and_for_good(home: Paths, monkeypatch
     assert main(["forget", "--user", USER, "--reason", "ticket 4711, GDPR art. 17 request"]) == 0
     seconds = time.monotonic() - started
     assert _hits(home.home) == []
+    # forget reaches every snapshot: the earlier ones are gone, one clean snapshot is left
+    assert len(list((home.home / "snapshots").glob("batch=*/manifest.json"))) == 1
     log = read_log(home.privacy)
     assert len(log) == 1 and log[0]["counts"]["raw_rows"]["messages"] == 4
     print(f"forget: {seconds:.1f} s; counts: {json.dumps(log[0]['counts'], sort_keys=True)}")

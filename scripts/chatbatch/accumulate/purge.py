@@ -1,14 +1,18 @@
-"""Purge old landing files, but only those whose every record is in the archive.
+"""Purge old landing files, but only those whose records are kept elsewhere.
 
 A landing file older than the cutoff is deleted only when it is verified:
 
-1. it was loaded (it is in the manifest ``chatbatch.landing_files``) and its bytes
-   still have the sha256 recorded then;
-2. its entity is archived (messages, and conversations through their messages);
-3. the archive is complete through the ingest batch that loaded it, and every archive
-   file still matches the sha256 of the archive manifest;
-4. the warehouse holds all its lines, none was quarantined (a quarantined line is
-   kept nowhere but in the landing file), and every record id in it is in the archive.
+1. it was loaded (it is in the manifest ``chatbatch.landing_files``) without a load
+   error, and its bytes still have the sha256 recorded then;
+2. messages and conversations (archived): the archive is complete through the ingest
+   batch that loaded it, every archive file still matches the sha256 of the archive
+   manifest, the warehouse holds all its lines, none was quarantined (a quarantined
+   line is kept nowhere but in the landing file), and every record id in it is in the
+   archive;
+3. every other entity and source (events, feedback, users, KB documents, Langfuse,
+   OTel), which has no archive: its batch passed the gate and was published, and the
+   newest verified warehouse snapshot (``privacy/snapshots.py``) was taken at or after
+   that batch, so a restore never needs the file.
 
 Anything else is refused with the reason, per file. Deleted files are listed in
 ``state/purged.jsonl``. The ingest manifest keeps their rows, so the next nightly
@@ -26,10 +30,12 @@ from pathlib import Path
 import duckdb
 
 from chatbatch.accumulate.landing import LandingFile, discover
+from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
 from chatbatch.output.archive import load_manifest
+from chatbatch.privacy.snapshots import newest_verified
 
 # entity -> its record id in the base model, matched against the archive column of that name
 ARCHIVED: dict[str, str] = {"messages": "message_id", "conversations": "conversation_id"}
@@ -70,6 +76,7 @@ def _verify(
     landing_file: LandingFile,
     manifest: dict[str, tuple[str, int, int, str | None]],
     archived_through: int,
+    safe_through: tuple[int, str],
 ) -> Verdict:
     verdict = Verdict(
         landing_file.relative_path, landing_file.entity, landing_file.export_date.isoformat(), False, ""
@@ -81,8 +88,7 @@ def _verify(
     sha, lines_read, batch_id, file_error = known
     verdict.lines = lines_read
     if landing_file.entity not in ARCHIVED:
-        verdict.reason = f"{landing_file.entity} records are not archived (only {', '.join(ARCHIVED)})"
-        return verdict
+        return _verify_snapshotted(landing_file, verdict, sha, batch_id, file_error, safe_through)
     if batch_id > archived_through:
         verdict.reason = (
             f"loaded by batch {batch_id}; the archive is complete through batch {archived_through}"
@@ -125,6 +131,41 @@ def _verify(
     return verdict
 
 
+def _verify_snapshotted(
+    landing_file: LandingFile,
+    verdict: Verdict,
+    sha: str,
+    batch_id: int,
+    file_error: str | None,
+    safe_through: tuple[int, str],
+) -> Verdict:
+    """Rule 3: a file without an archive may go once a verified snapshot holds its batch."""
+    through, why_not = safe_through
+    if file_error:
+        verdict.reason = f"the file had a load error ({file_error})"
+    elif batch_id > through:
+        verdict.reason = f"{landing_file.entity} records are not archived, and {why_not}"
+    elif sha256_of(landing_file.absolute_path) != sha:
+        verdict.reason = "its content differs from what was loaded (sha256)"
+    else:
+        verdict.verified = True
+        verdict.reason = f"published and held by the verified snapshot of batch {through}"
+    return verdict
+
+
+def _snapshot_rule(con: duckdb.DuckDBPyConnection, paths: Paths) -> tuple[int, str]:
+    """(the last batch a file may come from under rule 3, why later batches may not)."""
+    row = con.execute("select max(batch_id) from chatbatch.published").fetchone()
+    published = int(row[0]) if row and row[0] is not None else 0
+    snapshot = newest_verified(paths)
+    if snapshot is None:
+        return 0, "no verified snapshot holds it yet (one is taken after each published night)"
+    through = min(published, snapshot.batch_id)
+    if snapshot.batch_id < published:
+        return through, f"the newest verified snapshot is of batch {snapshot.batch_id}"
+    return through, f"its batch is not published yet (published through batch {published})"
+
+
 def _refuse_all(candidates: list[LandingFile], reason: str) -> list[Verdict]:
     return [Verdict(f.relative_path, f.entity, f.export_date.isoformat(), False, reason) for f in candidates]
 
@@ -137,7 +178,7 @@ def plan(
     wanted = set(entities) if entities else None
     candidates = [
         f
-        for f in discover(paths.landing).files
+        for f in discover(paths.landing, SourceConfig.load(paths.home)).files
         if f.export_date < cutoff and (wanted is None or f.entity in wanted)
     ]
     if not candidates:
@@ -156,12 +197,13 @@ def plan(
             ).fetchall()
         }
         archived_through, problem = _archive_ids(con, paths.archive)
-        if problem:
-            return [
-                Verdict(f.relative_path, f.entity, f.export_date.isoformat(), False, problem)
-                for f in candidates
-            ]
-        return [_verify(con, f, manifest, archived_through) for f in candidates]
+        safe_through = _snapshot_rule(con, paths)
+        return [
+            Verdict(f.relative_path, f.entity, f.export_date.isoformat(), False, problem)
+            if problem and f.entity in ARCHIVED
+            else _verify(con, f, manifest, archived_through, safe_through)
+            for f in candidates
+        ]
     finally:
         con.close()
 

@@ -115,6 +115,21 @@ class Paths:
         """The nightly and weekly HTML reports."""
         return self.home / "reports"
 
+    @property
+    def snapshots(self) -> Path:
+        """Verified copies of the warehouse: ``batch=<id>/{warehouse.duckdb,manifest.json}``."""
+        return self.home / "snapshots"
+
+    @property
+    def privacy_config(self) -> Path:
+        """The retention settings (``chatbatch.privacy.settings``; optional)."""
+        return self.home / "privacy.yml"
+
+    @property
+    def retention_log(self) -> Path:
+        """What retention deleted or expired, per run (counts and dates, no personal data)."""
+        return self.state / "retention.jsonl"
+
     def export(self) -> None:
         """Make dbt (which reads CHATBATCH_HOME from the environment) agree with us."""
         self.home.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ import duckdb
 
 from chatbatch.output import files
 from chatbatch.output.workload import WorkloadContext
+from chatbatch.privacy.settings import Retention
 
 RELATION = "archive.archive_transcripts"
 FILE_NAME = "transcripts.parquet"
@@ -71,7 +72,11 @@ def _months(con: duckdb.DuckDBPyConnection, since: int | None) -> list[date]:
     return [month for (month,) in rows]
 
 
-def export_archive(con: duckdb.DuckDBPyConnection, root: Path, recheck: bool) -> ArchiveResult:
+def export_archive(
+    con: duckdb.DuckDBPyConnection, root: Path, recheck: bool, keep_from: date | None = None
+) -> ArchiveResult:
+    """``keep_from``: the first month retention keeps (privacy.yml ``archive_months``);
+    older months are never written again, even by a full refresh."""
     files.remove_stale_temps(root)
     manifest = ArchiveManifest.read(root)
     row = con.execute(f"select coalesce(max(_processed_batch_id), 0) from {RELATION}").fetchall()
@@ -83,6 +88,7 @@ def export_archive(con: duckdb.DuckDBPyConnection, root: Path, recheck: bool) ->
         for key, entry in manifest.months.items()
         if not (root / entry.file).is_file()
     }
+    months = {month for month in months if keep_from is None or month >= keep_from}
     query = files.relation_query(con, RELATION, ORDER, "archive_month = ?", ("archive_month",))
     written, unchanged = [], []
     for month in sorted(months):
@@ -119,7 +125,8 @@ class ArchiveExport:
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
         con = files.connect(ctx.paths.warehouse)
         try:
-            out = export_archive(con, ctx.paths.archive, ctx.full_refresh)
+            keep_from = Retention.load(ctx.paths).first_archive_month(ctx.run_date)
+            out = export_archive(con, ctx.paths.archive, ctx.full_refresh, keep_from)
         finally:
             con.close()
         ctx.say(

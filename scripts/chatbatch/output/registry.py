@@ -11,12 +11,23 @@ from chatbatch.output.kb.index import KbIndexWorkload
 from chatbatch.output.ml import MlDatasetsExport
 from chatbatch.output.report.workload import ReportWorkload
 from chatbatch.output.workload import Phase, Workload, WorkloadContext
+from chatbatch.privacy.retention import RetentionWorkload
+from chatbatch.privacy.snapshots import SnapshotWorkload
 from chatbatch.process.night import BatchFailed, Night
 
 
 def registered() -> list[Workload]:
-    """The workloads in the order they run (within a phase)."""
-    return [MlDatasetsExport(), ArchiveExport(), KbIndexWorkload(), UserFeaturesWorkload(), ReportWorkload()]
+    """The workloads in the order they run (within a phase): after publishing, retention
+    runs before the snapshot, so a snapshot never holds what retention dropped."""
+    return [
+        MlDatasetsExport(),
+        ArchiveExport(),
+        KbIndexWorkload(),
+        UserFeaturesWorkload(),
+        ReportWorkload(),
+        RetentionWorkload(),
+        SnapshotWorkload(),
+    ]
 
 
 def of_phase(phase: Phase) -> list[Workload]:

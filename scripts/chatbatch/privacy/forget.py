@@ -40,7 +40,7 @@ from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
-from chatbatch.privacy import outputs, rebuild
+from chatbatch.privacy import outputs, rebuild, snapshots
 from chatbatch.privacy.ingest_filter import json_field
 from chatbatch.privacy.landing_scrub import ScrubResult, scrub_file, scrub_otlp_message
 from chatbatch.privacy.subjects import OTEL_TABLE, RECORD_KEYS, ErasureRecord, Register
@@ -97,15 +97,19 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
         con.close()
     record.counts["published_rows"] = _count_file(paths.analytics, subjects.ids)
     record.counts["export_rows"] = outputs.scrub_exports(paths.exports, subjects.ids, record.erasure_id)
-    rebuild.rebuild(paths, say)
+    rebuilt = rebuild.rebuild(paths, say)
     record.counts["export_rows_after_rebuild"] = outputs.scrub_exports(
         paths.exports, subjects.ids, record.erasure_id
     )
     record.counts["reports_deleted"] = outputs.drop_reports(paths.reports, subjects.ids | subjects.texts)
-    _erase_from_snapshots(paths)
     record.counts["compacted_bytes"] = {
         p.name: outputs.compact(p) for p in (paths.warehouse, paths.analytics) if p.exists()
     }
+    # every earlier snapshot holds the person, and the one the rebuild took may hold their
+    # deleted strings in free blocks: all go, and one of the compacted warehouse is taken
+    dropped = len(snapshots.listed(paths))
+    snapshots.after_erasure(paths, rebuilt.batch_id, rebuilt.run_date)
+    record.counts["snapshots_replaced"] = dropped
     return _done(record, paths, started, say)
 
 
@@ -119,12 +123,6 @@ def _done(record: ErasureRecord, paths: Paths, started: float, say: Callable[[st
         + json.dumps(record.counts, sort_keys=True)
     )
     return record
-
-
-def _erase_from_snapshots(paths: Paths) -> None:
-    """TODO(retention branch): erase the subjects from every warehouse snapshot
-    (``Paths.snapshots``, privacy/snapshots.py) once that branch lands; the one call site."""
-    return None
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from chatbatch.monitor.record import ModelRun
+from chatbatch.privacy import expiry
 from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient, run_dbt
 from chatbatch.process.night import BatchFailed, Night
 
@@ -51,9 +52,29 @@ def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
 
 
 def build_base(night: Night) -> None:
-    """Type and judge every new landing line (the gate reads the verdicts)."""
+    """Type and judge every new landing line (the gate reads the verdicts).
+
+    A full refresh rebuilds the base models from the raw lines, unless retention expired
+    raw text (``privacy/expiry.py``): then they stay as they are, their rows judged when
+    the text was there, and only new lines are typed; every model after them is rebuilt.
+    Once staging text expired, a full refresh is refused (``expiry.refuse_full_refresh``)."""
+    full_refresh = night.options.full_refresh
+    if full_refresh:
+        con = night.connect()
+        try:
+            expired = expiry.expired(con)
+        finally:
+            con.close()
+        expiry.refuse_full_refresh(expired)
+        raw_expired = expired.get("raw_lines")
+        if raw_expired:
+            night.say(
+                f"  raw lines exported before {raw_expired} have expired: the base models keep "
+                "their rows (incremental); everything after them is rebuilt"
+            )
+            full_refresh = False
     with night.timed("build_base"):
-        invoke(night, "build", _build_args(night, select=base_selectors(night)))
+        invoke(night, "build", _build_args(night, select=base_selectors(night), full_refresh=full_refresh))
 
 
 def build_rest(night: Night) -> None:
@@ -87,12 +108,17 @@ def base_selectors(night: Night) -> list[str]:
     return [BASE_SELECTOR.format(source=source) for source in dict.fromkeys(sources)]
 
 
-def _build_args(night: Night, select: list[str] | None = None, exclude: list[str] | None = None) -> list[str]:
+def _build_args(
+    night: Night,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
+    full_refresh: bool | None = None,
+) -> list[str]:
     return dbt_args(
         "build",
         select=select or (),
         exclude=exclude or (),
         variables=night.dbt_vars(),
-        full_refresh=night.options.full_refresh,
+        full_refresh=night.options.full_refresh if full_refresh is None else full_refresh,
         extra=NIGHTLY_DBT_FLAGS,
     )
