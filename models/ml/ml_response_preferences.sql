@@ -83,6 +83,7 @@ rejected as (
 
     select
         messages.*,
+        {{ ml_text_key('messages.context_text_redacted') }} as context_text_key,
         {{ ml_near_duplicate_key(ml_text_key('messages.context_text_redacted')) }} as prompt_key
     from messages
     inner join recomputed_conversations
@@ -145,6 +146,7 @@ final as (
         rejected.context_text_redacted as context_text,
         candidates.chosen_text,
         rejected.message_text_redacted as rejected_text,
+        rejected.context_text_key,
         rejected.prompt_key,
         {{ ml_split('rejected.prompt_key') }} as split,
         {{ utc_date('rejected.conversation_started_at') }} as conversation_date,
