@@ -1,9 +1,9 @@
 {#-
-    Intent examples: the user messages that state an intent (the conversation's first
-    user message with an intent, and every one whose intent differs from the previous
-    user message's), with a trusted label. A follow-up such as "ok" or "can you explain
-    that again?" carries its conversation's intent from the dialogue state, not from its
-    text, so it is no example. The split is keyed by the near-duplicate text key
+    Intent examples: the user messages that state an intent (the first user message of
+    the conversation with that intent), with a trusted label. A later message with an
+    intent already seen in the conversation (a follow-up such as "ok" or "can you explain
+    that again?", also after a digression) carries that intent from the dialogue state,
+    not from its text, so it is no example. The split is keyed by the near-duplicate text key
     (macros/ml/ml_text.sql): the same normalised text never lands in two splits.
 -#}
 
@@ -29,10 +29,10 @@ user_intents as (
 
     select
         *,
-        lag(intent_name) over (
-            partition by conversation_id
+        row_number() over (
+            partition by conversation_id, intent_name
             order by sent_at, message_id
-        ) as previous_intent_name
+        ) as intent_mention
 
     from messages
     where
@@ -66,9 +66,7 @@ utterances as (
     from user_intents
     inner join conversations
         on user_intents.conversation_id = conversations.conversation_id
-    where
-        user_intents.previous_intent_name is null
-        or user_intents.previous_intent_name != user_intents.intent_name
+    where user_intents.intent_mention = 1
 
 ),
 

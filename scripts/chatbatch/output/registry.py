@@ -7,6 +7,7 @@ import traceback
 
 from chatbatch.output.archive import ArchiveExport
 from chatbatch.output.features import UserFeaturesWorkload
+from chatbatch.output.intent_model.workload import IntentModelWorkload
 from chatbatch.output.kb.index import KbIndexWorkload
 from chatbatch.output.ml import MlDatasetsExport
 from chatbatch.output.report.workload import ReportWorkload
@@ -16,7 +17,14 @@ from chatbatch.process.night import BatchFailed, Night
 
 def registered() -> list[Workload]:
     """The workloads in the order they run (within a phase)."""
-    return [MlDatasetsExport(), ArchiveExport(), KbIndexWorkload(), UserFeaturesWorkload(), ReportWorkload()]
+    return [
+        MlDatasetsExport(),
+        IntentModelWorkload(),  # trains on the version MlDatasetsExport just exported
+        ArchiveExport(),
+        KbIndexWorkload(),
+        UserFeaturesWorkload(),
+        ReportWorkload(),
+    ]
 
 
 def of_phase(phase: Phase) -> list[Workload]:
