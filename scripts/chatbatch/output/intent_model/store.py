@@ -63,8 +63,11 @@ class ModelStore:
 
     def current(self) -> ModelVersion | None:
         link = self.root / CURRENT
-        if not link.is_symlink() or not (link / METRICS_FILE).is_file():
+        if not (link / METRICS_FILE).is_file():
             return None
+        if not link.is_symlink():  # a copy that followed the link (cp -r, copytree): its metrics say which
+            number = int(json.loads((link / METRICS_FILE).read_text(encoding="utf-8"))["version"])
+            return ModelVersion(number, self.root / f"v={number:04d}")
         target = Path(os.readlink(link))
         return ModelVersion(int(target.name.removeprefix("v=")), self.root / target.name)
 
@@ -97,4 +100,6 @@ class ModelStore:
         temporary = self.root / f".{CURRENT}.{os.getpid()}.tmp"
         temporary.unlink(missing_ok=True)
         os.symlink(version.name, temporary)
+        if link.is_dir() and not link.is_symlink():  # a copy that followed the link: replace it
+            shutil.rmtree(link)
         os.replace(temporary, link)
