@@ -37,17 +37,3 @@
 {% macro duckdb__stable_bucket(column, buckets) -%}
     (cast(('0x' || substr(md5({{ column }}), 1, 8)) as bigint) % {{ buckets }})
 {%- endmacro %}
-
-{#- The ML split of a row: 'train', 'valid' or 'test' by the stable bucket of its
-    conversation (vars ml_train_percent, ml_valid_percent), so no conversation
-    straddles splits. -#}
-{% macro ml_split(conversation_id) -%}
-    case
-        when {{ chatbot_analytics.stable_bucket(conversation_id, 100) }} < {{ var('ml_train_percent') }}
-            then 'train'
-        when {{ chatbot_analytics.stable_bucket(conversation_id, 100) }}
-            < {{ var('ml_train_percent') }} + {{ var('ml_valid_percent') }}
-            then 'valid'
-        else 'test'
-    end
-{%- endmacro %}

@@ -1,3 +1,12 @@
+{#-
+    Intent examples: the user messages that state an intent (the first user message of
+    the conversation with that intent), with a trusted label. A later message with an
+    intent already seen in the conversation (a follow-up such as "ok" or "can you explain
+    that again?", also after a digression) carries that intent from the dialogue state,
+    not from its text, so it is no example. The split is keyed by the near-duplicate text key
+    (macros/ml/ml_text.sql): the same normalised text never lands in two splits.
+-#}
+
 {{ config(pre_hook="{{ delete_changed_conversations() }}") }}
 
 with
@@ -16,34 +25,59 @@ conversations as (
 
 ),
 
+user_intents as (
+
+    select
+        *,
+        row_number() over (
+            partition by conversation_id, intent_name
+            order by sent_at, message_id
+        ) as intent_mention
+
+    from messages
+    where
+        message_role = 'user'
+        and intent_name is not null
+
+),
+
 utterances as (
 
     select
-        messages.message_id as example_id,
-        messages.conversation_id,
-        messages.bot_id,
-        messages.message_text_redacted as utterance_text,
-        messages.intent_name,
+        user_intents.message_id as example_id,
+        user_intents.conversation_id,
+        user_intents.bot_id,
+        user_intents.message_text_redacted as utterance_text,
+        user_intents.intent_name,
         case
             when
-                messages.intent_confidence
+                user_intents.intent_confidence
                 >= {{ var('ml_min_intent_confidence') }}
                 then 'nlu_confidence'
             when
                 conversations.is_resolution_confirmed
-                and messages.intent_name = conversations.main_intent
+                and user_intents.intent_name = conversations.main_intent
                 then 'confirmed_resolution'
         end as label_source,
-        messages.intent_confidence,
+        user_intents.intent_confidence,
         conversations.conversation_date,
-        messages.sent_at
+        user_intents.sent_at
 
-    from messages
+    from user_intents
     inner join conversations
-        on messages.conversation_id = conversations.conversation_id
-    where
-        messages.message_role = 'user'
-        and messages.intent_name is not null
+        on user_intents.conversation_id = conversations.conversation_id
+    where user_intents.intent_mention = 1
+
+),
+
+keyed as (
+
+    select
+        *,
+        {{ ml_text_key('utterance_text') }} as text_key
+
+    from utterances
+    where label_source is not null
 
 ),
 
@@ -56,7 +90,9 @@ final as (
         utterance_text,
         intent_name,
         label_source,
-        {{ ml_split('conversation_id') }} as split,
+        text_key,
+        {{ ml_near_duplicate_key('text_key') }} as near_duplicate_key,
+        {{ ml_split(ml_near_duplicate_key('text_key')) }} as split,
         intent_confidence,
         conversation_date,
         sent_at,
@@ -64,8 +100,7 @@ final as (
         -- lineage
         {{ processed_batch_id() }} as _processed_batch_id
 
-    from utterances
-    where label_source is not null
+    from keyed
 
 )
 

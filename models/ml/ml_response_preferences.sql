@@ -1,8 +1,13 @@
 {#-
-    Preference pairs from thumbs feedback: every assistant answer rated thumbs-down
-    (rejected) is paired with the latest thumbs-up answer of the same bot to a user
-    message of the same intent, sent before it (chosen); null when there is none yet
-    (the export keeps only pairs). An incremental run recomputes the changed
+    Preference pairs from thumbs feedback, only between answers to the same prompt: every
+    assistant answer rated thumbs-down (rejected) is paired with the latest thumbs-up answer
+    of the same bot, sent before it, to a user message of the same intent whose text has the
+    same near-duplicate key (macros/ml/ml_text.sql: case, punctuation, redaction placeholders,
+    numbers and names normalised away), with a different answer text (chosen); null when
+    there is none yet (the export keeps only pairs). The contract carries one answer per user
+    message (no regenerated answers), so "the same prompt" is the same bot, intent and
+    normalised user text. The split is keyed by the prompt's near-duplicate key.
+    An incremental run recomputes the changed
     conversations (those whose own rows changed), plus those whose pairing a
     changed thumbs-up answer can alter: the
     rejected answers after it in its (bot, intent) group, and the rows that chose an
@@ -76,7 +81,10 @@ recomputed_conversations as (
 
 rejected as (
 
-    select messages.*
+    select
+        messages.*,
+        {{ ml_text_key('messages.context_text_redacted') }} as context_text_key,
+        {{ ml_near_duplicate_key(ml_text_key('messages.context_text_redacted')) }} as prompt_key
     from messages
     inner join recomputed_conversations
         on messages.conversation_id = recomputed_conversations.conversation_id
@@ -89,7 +97,11 @@ rejected as (
 
 chosen_pool as (
 
-    select * from messages
+    select
+        *,
+        {{ ml_near_duplicate_key(ml_text_key('context_text_redacted')) }} as prompt_key
+
+    from messages
     where
         message_role = 'assistant'
         and thumbs_value = 1
@@ -114,6 +126,8 @@ candidates as (
         on
             rejected.bot_id = chosen_pool.bot_id
             and rejected.context_intent_name = chosen_pool.context_intent_name
+            and rejected.prompt_key = chosen_pool.prompt_key
+            and rejected.message_text_redacted != chosen_pool.message_text_redacted
             and rejected.sent_at > chosen_pool.sent_at
 
 ),
@@ -132,7 +146,9 @@ final as (
         rejected.context_text_redacted as context_text,
         candidates.chosen_text,
         rejected.message_text_redacted as rejected_text,
-        {{ ml_split('rejected.conversation_id') }} as split,
+        rejected.context_text_key,
+        rejected.prompt_key,
+        {{ ml_split('rejected.prompt_key') }} as split,
         {{ utc_date('rejected.conversation_started_at') }} as conversation_date,
         rejected.sent_at as rejected_sent_at,
 

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from chatbatch.commands import (
     cmd_backfill,
+    cmd_classify,
     cmd_forget,
     cmd_generate,
     cmd_ingest,
@@ -24,6 +25,7 @@ from chatbatch.commands import (
     cmd_restore,
     cmd_status,
     cmd_summary,
+    cmd_train,
 )
 from chatbatch.core.errors import OperatorError
 from chatbatch.core.exit_codes import ExitCode, describe
@@ -143,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="skip quietly (exit 0) while fewer new lines are pending",
     )
+    night.add_argument(
+        "--train-intent",
+        action="store_true",
+        help="train the intent model tonight even if not due weekly (CHATBATCH_TRAIN_INTENT=nightly)",
+    )
     _batch_options(night)
     night.set_defaults(func=cmd_nightly)
 
@@ -210,6 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of the normalised BM25 score in the ranking, 0..1 (default 0.3)",
     )
     kbs.set_defaults(func=cmd_kb_search)
+    train = sub.add_parser("train", help="train, evaluate and maybe ship a model on its latest dataset")
+    train.add_argument("model", choices=("intent",))
+    train.add_argument(
+        "--force", action="store_true", help="train even if the dataset version did not change"
+    )
+    train.set_defaults(func=cmd_train)
+    cls = sub.add_parser("classify", help="the current intent model's top intents for a text")
+    cls.add_argument("text")
+    cls.add_argument("--top-k", type=_positive, default=3, help="intents to show (default 3)")
+    cls.set_defaults(func=cmd_classify)
     return parser
 
 

@@ -4,6 +4,7 @@ and returns its exit code (``cli.py`` parses the command line and handles errors
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -84,7 +85,10 @@ def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
 
 def cmd_nightly(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.nightly import Nightly
+    from chatbatch.output.intent_model.settings import SCHEDULE_ENV
 
+    if args.train_intent:  # read by the intent_model workload (output/intent_model/settings.py)
+        os.environ[SCHEDULE_ENV] = "nightly"
     return Nightly(paths, _nightly_options(args, "nightly")).run()
 
 
@@ -242,4 +246,29 @@ def cmd_kb_search(args: argparse.Namespace, paths: Paths) -> int:
             "the nightly builds it from landing/kb_documents/: run `chatbatch nightly` once they landed",
         ) from exc
     _say(format_hits(hits, args.question))
+    return ExitCode.OK
+
+
+def cmd_train(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.monitor.history import RunHistory
+    from chatbatch.output.intent_model.settings import TrainSettings
+    from chatbatch.output.intent_model.train import train_intent
+    from chatbatch.output.intent_model.workload import describe
+
+    last_ok = RunHistory(paths.home).last(("ok",))
+    run_date = date.fromisoformat(last_ok.run_date) if last_ok else datetime.now(UTC).date()
+    result = train_intent(paths, run_date, None, TrainSettings.from_env(), force=args.force)
+    _say(f"intent model: {describe(result)}")
+    if result.outcome != "skipped":
+        _say("the published ml_models.ml_model_evaluations table follows at the next nightly")
+    return ExitCode.OK
+
+
+def cmd_classify(args: argparse.Namespace, paths: Paths) -> int:
+    from chatbatch.output.intent_model.classify import classify
+
+    version, predictions = classify(paths, args.text, args.top_k)
+    _say(f"intent model v={version:04d}")
+    for p in predictions:
+        _say(f"  {p.probability:.3f}  {p.intent}")
     return ExitCode.OK

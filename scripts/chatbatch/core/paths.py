@@ -96,6 +96,16 @@ class Paths:
         return self.exports / "ml"
 
     @property
+    def models_export(self) -> Path:
+        """Trained models: ``<model>/v=N/`` (model file, metrics.json, model card) and ``<model>/current``."""
+        return self.exports / "models"
+
+    @property
+    def intent_model(self) -> Path:
+        """The intent classifier's versions and its ``current`` pointer."""
+        return self.models_export / "intent"
+
+    @property
     def archive(self) -> Path:
         """The redacted conversation archive: ``month=YYYY-MM/transcripts.parquet`` + manifest."""
         return self.exports / "archive"

@@ -1,7 +1,8 @@
 """ML training sets: each nightly version of a dataset as Parquet with a manifest.
 
 ``Paths.ml_exports`` (``exports/ml/``): ``<dataset>/v=<batch>/{train,valid,test}.parquet`` and
-``manifest.json`` (rows, sha256 per file, label distribution, source window). A new
+``manifest.json`` (rows, sha256 per file, label distribution, source window, and the
+dataset card: ``ml_card.py``). A new
 version is written only when the content changed; a version folder, once renamed into
 place, is never rewritten (immutable), and the latest version is the highest one.
 """
@@ -17,9 +18,8 @@ from typing import Any, Literal
 import duckdb
 
 from chatbatch.output import files
+from chatbatch.output.ml_card import SPLITS, CardSpec, card
 from chatbatch.output.workload import WorkloadContext
-
-SPLITS = ("train", "valid", "test")
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,37 @@ class Dataset:
     relation: str
     key: str
     label: str
+    text_key: str  # exact normal form of the text the split is keyed on (the card's overlap)
+    near_key: str  # near-duplicate key: the split's key
+    texts: tuple[str, ...]  # exported text columns
     where: str = "true"  # rows of the model that belong in the dataset
+    label_source: str | None = None
+
+    def card_spec(self) -> CardSpec:
+        return CardSpec(
+            self.relation, self.where, self.label, self.text_key, self.near_key, self.texts, self.label_source
+        )
 
 
 DATASETS = (
-    Dataset("ml_intent_examples", "ml.ml_intent_examples", "example_id", "intent_name"),
+    Dataset(
+        "ml_intent_examples",
+        "ml.ml_intent_examples",
+        "example_id",
+        "intent_name",
+        "text_key",
+        "near_duplicate_key",
+        ("utterance_text",),
+        label_source="label_source",
+    ),
     Dataset(
         "ml_response_preferences",
         "ml.ml_response_preferences",
         "preference_id",
         "intent_name",
+        "context_text_key",
+        "prompt_key",
+        ("context_text", "chosen_text", "rejected_text"),
         "chosen_message_id is not null",
     ),
 )
@@ -105,6 +126,7 @@ def export_dataset(
     window = con.execute(
         f"select min(conversation_date), max(conversation_date) from {dataset.relation} where {dataset.where}"
     ).fetchone() or (None, None)
+    labels = _label_distribution(con, dataset)
     manifest = {
         "dataset": dataset.name,
         "version": version,
@@ -112,7 +134,8 @@ def export_dataset(
         "rows": sum(f["rows"] for f in split_files.values()),
         "files": split_files,
         "label_column": dataset.label,
-        "label_distribution": _label_distribution(con, dataset),
+        "label_distribution": labels,
+        "card": card(con, dataset.card_spec(), labels),
         "source_window": {
             "conversation_date_min": window[0],
             "conversation_date_max": window[1],

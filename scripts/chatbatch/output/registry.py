@@ -7,6 +7,7 @@ import traceback
 
 from chatbatch.output.archive import ArchiveExport
 from chatbatch.output.features import UserFeaturesWorkload
+from chatbatch.output.intent_model.workload import IntentModelWorkload
 from chatbatch.output.kb.index import KbIndexWorkload
 from chatbatch.output.ml import MlDatasetsExport
 from chatbatch.output.report.workload import ReportWorkload
@@ -21,6 +22,7 @@ def registered() -> list[Workload]:
     runs before the snapshot, so a snapshot never holds what retention dropped."""
     return [
         MlDatasetsExport(),
+        IntentModelWorkload(),  # trains on the version MlDatasetsExport just exported
         ArchiveExport(),
         KbIndexWorkload(),
         UserFeaturesWorkload(),

@@ -10,6 +10,7 @@ import numpy as np
 import chatbatch_dev.generator.catalog as C
 
 from .kb import N_DOCS, KbDoc
+from .phrasing import Phraser
 from .pii import pii_flat
 from .timeutil import DAY_MS, Z, epoch_ms, locale_offsets
 from .users import ANON, NEW, REPEAT, RETURNING, day_plan, local_day_times, rng_for
@@ -39,6 +40,7 @@ class TextBank:
 
     def __init__(self) -> None:
         self.texts: list[str] = []
+        self._index: dict[str, int] = {}
         self.utt_off = np.zeros(N_INT, dtype=np.int64)
         self.rep_off = np.zeros(N_INT, dtype=np.int64)
         for i, it in enumerate(C.INTENTS):
@@ -56,6 +58,13 @@ class TextBank:
         off = len(self.texts)
         self.texts.extend(items)
         return off
+
+    def intern(self, text: str) -> int:
+        """The index of ``text``, added once however often it is used."""
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = self.extra(text)
+        return found
 
     def extra(self, text: str) -> int:
         self.texts.append(text)
@@ -218,6 +227,14 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     text = np.where(fallback, bank.fallback, text)
     text = np.where(is_handoff_msg, bank.handoff, text)
     text = np.where(human, bank.human + rng.integers(0, len(C.HUMAN_AGENT_TEXTS), m), text)
+    # varied user text (own random stream: nothing above or below draws differently)
+    phrase = Phraser(seed, day)
+    stated = first_user | (later & switch)
+    for row, it in zip(np.flatnonzero(stated).tolist(), m_int[stated].tolist(), strict=True):
+        text[row] = bank.intern(phrase.utterance(it))
+    follow = later & ~switch
+    for row, f in zip(np.flatnonzero(follow).tolist(), fu[follow].tolist(), strict=True):
+        text[row] = bank.intern(phrase.noise(C.FOLLOW_UPS[f]))
 
     # PII planting (round robin through the pool; day 0 plants the whole pool)
     pool = pii_flat(seed)
