@@ -27,7 +27,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
-from chatbatch.privacy import outputs, rebuild, snapshots
+from chatbatch.privacy import models, outputs, rebuild, snapshots
 from chatbatch.privacy.ingest_filter import json_field
 from chatbatch.privacy.landing_scrub import ScrubResult, scrub_file, scrub_otlp_message
 from chatbatch.privacy.subjects import OTEL_TABLE, RECORD_KEYS, ErasureRecord, Register
@@ -102,6 +102,10 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
         paths.exports, subjects.ids, record.erasure_id
     )
     record.counts["reports_deleted"] = outputs.drop_reports(paths.reports, subjects.ids | subjects.texts)
+    scrubbed = [*record.counts["export_rows"], *record.counts["export_rows_after_rebuild"]]
+    record.counts["models"] = models.forget_models(
+        paths, models.held_versions(scrubbed), date.fromisoformat(rebuilt.run_date)
+    )
     record.counts["compacted_bytes"] = {
         p.name: outputs.compact(p) for p in (paths.warehouse, paths.analytics) if p.exists()
     }
