@@ -162,3 +162,37 @@ def test_a_worse_model_is_not_shipped(home: Path, tmp_path: Path) -> None:
     assert store.current() == before
     rejected = store.versions()[-1].metrics()
     assert rejected["status"] == "rejected" and rejected["baseline"]["version"] == before.number
+
+
+def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path) -> None:
+    """The night queued user messages where the shipped model confidently disagrees with the
+    bot, or the bot was unsure; a full refresh of the queue gives the same rows."""
+    from chatbatch.output.intent_model import labelling
+
+    query = (
+        "select message_id, queue_reason, bot_intent_name, bot_intent_confidence, "
+        "suggested_intent_name, suggested_probability, model_version "
+        f"from {labelling.TABLE} order by message_id"
+    )
+    con = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
+    try:
+        published = con.execute(query).fetchall()
+    finally:
+        con.close()
+    assert {row[1] for row in published} == {"model_disagrees", "low_bot_confidence"}
+    for _, reason, bot_intent, bot_confidence, suggested, probability, version in published:
+        assert version == ModelStore(Paths(home=home).intent_model).current().number
+        if reason == "model_disagrees":
+            assert suggested != bot_intent and probability >= labelling.CONFIDENT
+        else:
+            assert bot_confidence < 0.5  # vars.low_confidence_threshold
+
+    store = ModelStore(Paths(home=home).intent_model)
+    warehouse = home / "warehouse.duckdb"
+    assert labelling.write_queue(warehouse, store, full_refresh=False) == 0  # nothing new to judge
+    assert labelling.write_queue(warehouse, store, full_refresh=True) == len(published)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute(query).fetchall() == published
+    finally:
+        con.close()

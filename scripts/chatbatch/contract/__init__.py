@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
-
+from chatbatch.contract.project import project_vars
 from chatbatch.core.paths import PROJECT_DIR
 
 FieldType = Literal["text", "integer", "number", "boolean", "timestamp", "json", "text_array"]
@@ -124,8 +123,8 @@ def _field(entity: str, raw: dict[str, Any]) -> Field:
 def load(project_dir: Path = PROJECT_DIR) -> Contract:
     """Read the contract from ``<project_dir>/dbt_project.yml``."""
     path = project_dir / "dbt_project.yml"
-    project_vars = (yaml.safe_load(path.read_text()) or {}).get("vars") or {}
-    block = project_vars.get("export_contract")
+    variables = project_vars(project_dir)
+    block = variables.get("export_contract")
     if not isinstance(block, dict) or not block:
         raise ContractError(f"{path}: vars.export_contract is missing")
     entities: dict[str, EntityContract] = {}
@@ -137,7 +136,7 @@ def load(project_dir: Path = PROJECT_DIR) -> Contract:
             raise ContractError(f"export_contract.{entity}: key {key} must name fields")
         checks = tuple(Check(str(c["reason"]), str(c["fails_when"])) for c in spec.get("checks") or ())
         entities[entity] = EntityContract(entity, key, fields, checks)
-    return Contract(version=str(project_vars.get("export_contract_version", "v1")), entities=entities)
+    return Contract(version=str(variables.get("export_contract_version", "v1")), entities=entities)
 
 
 CONTRACT = load()

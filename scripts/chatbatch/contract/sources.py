@@ -26,8 +26,8 @@ from typing import Any
 import yaml
 
 from chatbatch.contract import ENTITIES
+from chatbatch.contract.project import project_vars
 from chatbatch.core.errors import ConfigError
-from chatbatch.core.paths import PROJECT_DIR
 
 CONFIG_FILE = "sources.yml"
 SOURCES: tuple[str, ...] = ("chatbot", "langfuse", "otel")
@@ -57,8 +57,7 @@ class RawTable:
 def _source_raw_tables() -> tuple[RawTable, ...]:
     """Contract v1's raw tables (its entities), then each other source's, from
     ``vars.source_raw_tables`` in dbt_project.yml (the macro raw_tables() reads the same)."""
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")) or {}
-    others = (project.get("vars") or {}).get("source_raw_tables") or {}
+    others = project_vars().get("source_raw_tables") or {}
     return (
         *(RawTable("chatbot", entity, f"base_chatbot__{entity}") for entity in ENTITIES),
         *(

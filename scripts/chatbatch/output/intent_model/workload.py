@@ -1,4 +1,5 @@
-"""The nightly ``intent_model`` step: train when due, then refresh the evaluations table.
+"""The nightly ``intent_model`` step: train when due, then refresh the evaluations table and
+add the night's messages to the labelling queue (labelling.py).
 
 Due: every night with ``CHATBATCH_TRAIN_INTENT=nightly`` (or ``chatbatch nightly
 --train-intent``), never with ``off``, and by default (``weekly``) when no candidate was
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from chatbatch.output.intent_model import evaluations
+from chatbatch.output.intent_model import evaluations, labelling
 from chatbatch.output.intent_model.settings import WEEK_DAYS, TrainSettings
 from chatbatch.output.intent_model.store import ModelStore
 from chatbatch.output.intent_model.train import TrainResult, train_intent
@@ -46,8 +47,9 @@ class IntentModelWorkload:
         else:
             result = train_intent(ctx.paths, ctx.run_date, ctx.batch_id, settings)
         rows = evaluations.write_table(ctx.paths.warehouse, store)
-        ctx.say(f"  intent model: {describe(result)}; {rows} evaluation rows")
-        return result.to_dict() | {"evaluation_rows": rows}
+        queued = labelling.write_queue(ctx.paths.warehouse, store, ctx.full_refresh)
+        ctx.say(f"  intent model: {describe(result)}; {rows} evaluation rows; {queued} queued for labelling")
+        return result.to_dict() | {"evaluation_rows": rows, "labelling_queued": queued}
 
 
 def describe(result: TrainResult) -> str:

@@ -1,0 +1,109 @@
+"""``ml_models.ml_labelling_queue``: user messages a person should label for the next
+training set, judged by the shipped intent model (issue 17's production feedback loop).
+
+A user message of a conversation the night processed joins the queue when
+
+* ``model_disagrees``: the shipped model gives another intent than the bot recorded, with
+  probability at least ``CONFIDENT`` (the bot or the model is wrong: either way a label helps);
+* ``low_bot_confidence``: the bot's own confidence is below ``low_confidence_threshold``
+  (dbt_project.yml vars, the threshold the marts use).
+
+Each row holds the redacted text (``int_messages_redacted``: raw text never leaves the
+warehouse), the reason, the bot's intent and confidence, the model's suggested intent and
+probability and the model version that judged it. Each night judges the messages whose
+conversations were processed after the newest row already queued (``_processed_batch_id``,
+dbt's watermark of the model); a message judged again replaces its row, and a full refresh
+(or the rebuild after an erasure) empties the queue and judges everything again, so it equals
+the nights before it for the same model and holds nobody who was erased.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from chatbatch.contract.project import project_vars
+from chatbatch.output import files
+from chatbatch.output.intent_model.evaluations import SCHEMA
+from chatbatch.output.intent_model.store import ModelStore
+
+TABLE = f"{SCHEMA}.ml_labelling_queue"
+SOURCE = "intermediate.int_messages_redacted"
+CONFIDENT = 0.9  # a model probability at or above this is a confident disagreement
+DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {TABLE} (
+    message_id varchar primary key,
+    conversation_id varchar not null,
+    message_text_redacted varchar not null,
+    queue_reason varchar not null,
+    bot_intent_name varchar,
+    bot_intent_confidence double,
+    suggested_intent_name varchar not null,
+    suggested_probability double not null,
+    model_version integer not null,
+    sent_at timestamp,
+    _processed_batch_id bigint not null
+)
+"""
+
+
+def write_queue(warehouse: Path, store: ModelStore, full_refresh: bool) -> int:
+    """Judge the user messages not judged yet (all on a full refresh); return the rows queued."""
+    current = store.current()
+    con = files.connect(warehouse, read_only=False)
+    try:
+        con.execute(DDL)
+        if full_refresh:
+            con.execute(f"delete from {TABLE}")
+        if current is None:
+            return 0
+        messages = con.sql(
+            f"select message_id, conversation_id, message_text_redacted, intent_name, "
+            f"intent_confidence, sent_at, _processed_batch_id from {SOURCE} "
+            "where message_role = 'user' and message_text_redacted is not null "
+            f"and _processed_batch_id > (select coalesce(max(_processed_batch_id), 0) from {TABLE}) "
+            "order by message_id"
+        ).to_arrow_table()
+        if messages.num_rows == 0:
+            return 0
+        model = current.load()
+        probabilities = model.predict_proba(messages.column("message_text_redacted").to_pylist())
+        best = np.argmax(probabilities, axis=1)
+        suggested = model.classes_[best].astype(str)
+        probability = probabilities[np.arange(len(best)), best]
+        bot_intent = np.array(messages.column("intent_name").to_pylist(), dtype=object)
+        bot_confidence = np.array(
+            [np.nan if c is None else c for c in messages.column("intent_confidence").to_pylist()]
+        )
+        threshold = float(project_vars()["low_confidence_threshold"])
+        disagrees = (probability >= CONFIDENT) & (suggested != bot_intent)
+        low = bot_confidence < threshold  # nan (no confidence) compares False
+        reason = np.where(disagrees, "model_disagrees", np.where(low, "low_bot_confidence", ""))
+        keep = reason != ""
+        queued = pa.table(
+            {
+                "message_id": messages.column("message_id").filter(pa.array(keep)),
+                "conversation_id": messages.column("conversation_id").filter(pa.array(keep)),
+                "message_text_redacted": messages.column("message_text_redacted").filter(pa.array(keep)),
+                "queue_reason": pa.array(reason[keep]),
+                "bot_intent_name": pa.array(bot_intent[keep], pa.string()),
+                "bot_intent_confidence": pa.array(bot_confidence[keep], from_pandas=True),
+                "suggested_intent_name": pa.array(suggested[keep]),
+                "suggested_probability": pa.array(np.round(probability[keep], 6)),
+                "model_version": pa.array(np.full(int(keep.sum()), current.number), pa.int32()),
+                "sent_at": messages.column("sent_at").filter(pa.array(keep)),
+                "_processed_batch_id": messages.column("_processed_batch_id").filter(pa.array(keep)),
+            }
+        )
+        con.register("judged", messages.select(["message_id"]))
+        con.register("queued", queued)
+        con.execute("begin transaction")
+        con.execute(f"delete from {TABLE} where message_id in (select message_id from judged)")
+        con.execute(f"insert into {TABLE} by name select * from queued")
+        con.execute("commit")
+        return queued.num_rows
+    finally:
+        con.close()
