@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="skip quietly (exit 0) while fewer new lines are pending",
     )
+    night.add_argument(
+        "--recluster-topics", action="store_true", help="re-fit the topic model tonight (else weekly)"
+    )
     _batch_options(night)
     night.set_defaults(func=cmd_nightly)
 

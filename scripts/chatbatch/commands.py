@@ -77,6 +77,7 @@ def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
         min_quarantined=args.min_quarantined,
         lookback_days=args.lookback_days,
         retries=args.retries,
+        recluster_topics=getattr(args, "recluster_topics", False),
         say=_say,
     )
 

@@ -31,7 +31,7 @@ from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord, Status, utc_now
 from chatbatch.output import publish, registry
-from chatbatch.process import audit, build, gate, plan
+from chatbatch.process import audit, build, gate, plan, topics
 from chatbatch.process.night import BatchFailed, Night, NightlyOptions, QualityBreach
 
 
@@ -110,6 +110,7 @@ class Nightly:
             gate.gate(night, work)
             build.build_rest(night)
         audit.audit(night, work)
+        topics.topics(night)
         registry.run_phase(night, "before_publish")
         record.status, record.published = "ok", True
         publish.publish_night(night)
