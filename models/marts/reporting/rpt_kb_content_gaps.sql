@@ -83,7 +83,7 @@ subjects as (
         message_topics.conversation_id,
         'unknown' as intent,
         topics.topic_id,
-        topics.label as topic_label
+        topics.topic_label
 
     from message_topics
     inner join conversations

@@ -30,13 +30,20 @@ daily as (
 
 ),
 
+current_version as (
+
+    select max(model_version) as model_version
+    from topics
+
+),
+
 -- the member for messages no topic is near enough to (yet)
 members as (
 
     select
         topic_id,
         model_version,
-        label,
+        label as topic_label,
         representative_utterance,
         example_utterances,
         fit_messages
@@ -47,11 +54,13 @@ members as (
 
     select
         -1 as topic_id,
-        (select max(model_version) from topics) as model_version,
-        'pending (no topic near enough yet)' as label,
+        current_version.model_version,
+        'pending (no topic near enough yet)' as topic_label,
         null as representative_utterance,
         [] as example_utterances,
         0 as fit_messages
+
+    from current_version
 
 ),
 
@@ -65,7 +74,11 @@ totals as (
         sum(resolved_conversations) as resolved_conversations,
         sum(escalated_conversations) as escalated_conversations,
         min(conversation_date) as first_seen_date,
-        max(conversation_date) as last_seen_date
+        max(conversation_date) as last_seen_date,
+        {{ safe_ratio('sum(resolved_conversations)', 'sum(engaged_conversations)') }}
+            as resolution_rate,
+        {{ safe_ratio('sum(escalated_conversations)', 'sum(engaged_conversations)') }}
+            as escalation_rate
 
     from daily
     group by 1
@@ -88,19 +101,27 @@ intent_guesses as (
 
 ),
 
+ranked_guesses as (
+
+    select
+        topic_id,
+        intent_name,
+        row_number() over (
+            partition by topic_id order by messages desc, intent_name asc
+        ) as guess_rank
+
+    from intent_guesses
+
+),
+
 dominant_intents as (
 
     select
         topic_id,
-        arg_max(intent_name, messages * 1e6 - rank_in_name) as dominant_intent
+        intent_name as dominant_intent
 
-    from (
-        select
-            *,
-            row_number() over (partition by topic_id order by intent_name) as rank_in_name
-        from intent_guesses
-    )
-    group by 1
+    from ranked_guesses
+    where guess_rank = 1
 
 ),
 
@@ -111,7 +132,7 @@ final as (
         cast(members.topic_id as integer) as topic_id,
 
         -- attributes
-        members.label,
+        members.topic_label,
         members.representative_utterance,
         cast(members.example_utterances as varchar[]) as example_utterances,
         dominant_intents.dominant_intent,
@@ -123,10 +144,8 @@ final as (
         cast(coalesce(totals.messages, 0) as bigint) as messages,
         cast(coalesce(totals.conversations, 0) as bigint) as conversations,
         cast(coalesce(totals.engaged_conversations, 0) as bigint) as engaged_conversations,
-        cast({{ safe_ratio('totals.resolved_conversations', 'totals.engaged_conversations') }} as double)
-            as resolution_rate,
-        cast({{ safe_ratio('totals.escalated_conversations', 'totals.engaged_conversations') }} as double)
-            as escalation_rate,
+        cast(totals.resolution_rate as double) as resolution_rate,
+        cast(totals.escalation_rate as double) as escalation_rate,
 
         -- dates
         totals.first_seen_date,

@@ -11,8 +11,8 @@ import chatbatch_dev.generator.catalog as C
 
 from .kb import N_DOCS, KbDoc
 from .pii import pii_flat
-from .unlabelled import plant
 from .timeutil import DAY_MS, Z, epoch_ms, locale_offsets
+from .unlabelled import plant
 from .users import ANON, NEW, REPEAT, RETURNING, day_plan, local_day_times, rng_for
 
 Cols = dict[str, np.ndarray]

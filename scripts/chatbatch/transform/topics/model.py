@@ -45,6 +45,8 @@ class TopicParams:
     match_min_similarity: float = 0.5  # a re-fit topic keeps an old id when centroids are this alike
     max_fit_texts: int = 5000  # distinct texts a fit clusters (most frequent first): memory ~ n^2
     recluster_days: int = 7  # a model this many days old (by run date) is re-fitted
+    refit_pending_share: float = 0.3  # ... and so is a model that leaves this share pending
+    refit_pending_min: int = 50  # (when that is at least this many messages)
     text_chars: int = 1000  # characters of a message that are embedded
     top_terms: int = 3
     examples: int = 3
@@ -122,7 +124,9 @@ def fit(texts: Sequence[str], counts: Sequence[int], params: TopicParams) -> lis
     for members, terms in zip(clusters, document_terms, strict=True):
         centroid = _normalise((vectors[members] * weights[members, None]).sum(axis=0))
         closeness = vectors[members] @ centroid
-        nearest = sorted(range(len(members)), key=lambda j: (-round(float(closeness[j]), 9), texts[members[j]]))
+        nearest = sorted(
+            range(len(members)), key=lambda j: (-round(float(closeness[j]), 9), texts[members[j]])
+        )
         examples = tuple(texts[members[j]] for j in nearest[: params.examples])
         topics.append(
             Topic(

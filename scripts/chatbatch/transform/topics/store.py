@@ -14,8 +14,10 @@ Tables (the one definition: ``tables.DDL``):
   assignments are complete through.
 
 A night (:func:`update`): (re-)fit when there is no model, when the current one is
-``recluster_days`` old, or on request; then assign the messages of conversations dbt
-recomputed since ``state`` (every message after a fit). All writes in one transaction.
+``recluster_days`` old, or on request; else assign the messages of conversations dbt
+recomputed since ``state``, and re-fit when that leaves the pending pool too full
+(``refit_pending_share``); after a fit every message is assigned again. All writes in
+one transaction.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from chatbatch.transform.topics.tables import DDL
 from chatbatch.transform.topics.model import Topic, TopicParams, assign, embed, fit, match_ids
+from chatbatch.transform.topics.tables import DDL
 
 CANDIDATES = "intermediate.int_messages_unlabelled"  # dbt: the unlabelled user messages
 MESSAGES = "intermediate.int_messages_redacted"  # dbt: every message, recomputed per conversation
@@ -81,8 +83,11 @@ def current_model(con: duckdb.DuckDBPyConnection) -> CurrentModel | None:
     return CurrentModel(int(row[0]), row[1], topics)
 
 
-def fit_reason(model: CurrentModel | None, run_date: date, requested: bool, params: TopicParams) -> str | None:
-    """Why this night fits a model, or None (keep the current one)."""
+def fit_reason(
+    model: CurrentModel | None, run_date: date, requested: bool, params: TopicParams
+) -> str | None:
+    """Why this night fits a model before assigning, or None (keep the current one; a
+    full pending pool may still call for a fit after assigning: ``update``)."""
     if model is None:
         return "initial"
     if requested:
@@ -90,6 +95,14 @@ def fit_reason(model: CurrentModel | None, run_date: date, requested: bool, para
     if (run_date - model.run_date).days >= params.recluster_days:
         return "weekly"
     return None
+
+
+def _pending_pool_full(con: duckdb.DuckDBPyConnection, params: TopicParams) -> bool:
+    """True when the pending pool holds at least ``refit_pending_share`` of the unlabelled
+    messages (and at least ``refit_pending_min`` of them): new questions no topic covers."""
+    row = con.execute("select count(*) - count(topic_id), count(*) from topics.message_topics").fetchone()
+    pending, total = (int(row[0]), int(row[1])) if row else (0, 0)
+    return pending >= params.refit_pending_min and pending >= params.refit_pending_share * total
 
 
 def update(
@@ -107,10 +120,15 @@ def update(
     result.fitted = fit_reason(model, run_date, requested, params)
     con.execute("begin transaction")
     try:
+        if model is not None and not result.fitted:
+            _assign(con, model, batch_id, reassign_all=False, result=result, params=params)
+            if _pending_pool_full(con, params):
+                result.fitted = "pending"
         if result.fitted:
             model = _refit(con, model, batch_id, run_date, result, params)
+            if model is not None:
+                _assign(con, model, batch_id, reassign_all=True, result=result, params=params)
         if model is not None:
-            _assign(con, model, batch_id, reassign_all=result.fitted is not None, result=result, params=params)
             result.model_version, result.topics = model.version, len(model.topics)
         con.execute("commit")
     except BaseException:
@@ -141,7 +159,9 @@ def _refit(
         return None
     row = con.execute("select coalesce(max(topic_id), 0) + 1 from topics.topics").fetchone()
     version = (previous.version if previous else 0) + 1
-    topics, mapping = match_ids(previous.topics if previous else [], fitted, int(row[0]) if row else 1, params)
+    topics, mapping = match_ids(
+        previous.topics if previous else [], fitted, int(row[0]) if row else 1, params
+    )
     con.execute(
         "insert into topics.topic_models values (?, ?, ?, ?, ?, ?, ?, ?)",
         [version, batch_id, run_date, result.fitted, len(texts), sum(counts), len(topics), params.to_json()],
@@ -190,7 +210,9 @@ def _assign(
         """,
         [reassign_all, through],
     )
-    texts = [r[0] for r in con.execute("select distinct message_text_redacted from _topic_candidates").fetchall()]
+    texts = [
+        r[0] for r in con.execute("select distinct message_text_redacted from _topic_candidates").fetchall()
+    ]
     by_text = dict(zip(texts, assign(embed(texts, params), model.topics, params), strict=True))
     con.register(
         "_topic_assignments",

@@ -27,4 +27,3 @@ create table if not exists topics.message_topics (
 );
 create table if not exists topics.state (assigned_through_batch integer not null);
 """
-
