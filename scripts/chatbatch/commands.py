@@ -51,11 +51,13 @@ def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.accumulate.ingest import ingest
+    from chatbatch.transform.topics import tables
 
     paths.export()
     con = duck.connect(str(paths.warehouse))
     try:
         result = ingest(con, paths.landing, progress=_say)
+        con.execute(tables.DDL)  # dbt's source `topics`, for a plain `dbt build` after this
     finally:
         con.close()
     _say(

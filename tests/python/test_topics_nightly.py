@@ -145,9 +145,8 @@ def test_topic_marts_are_published_and_add_up(nights: Paths) -> None:
         daily = con.execute("select sum(messages) from marts.rpt_topics").fetchone()
         assigned = con.execute("select count(*) from topics.message_topics").fetchone()
         assert dim[0] == daily[0] == assigned[0] and dim[1] == 1
-        labels = [
-            r[0] for r in con.execute("select topic_label from marts.dim_topics where topic_id > 0").fetchall()
-        ]
+        sql = "select topic_label from marts.dim_topics where topic_id > 0"
+        labels = [r[0] for r in con.execute(sql).fetchall()]
         assert any("gift" in label for label in labels)
     finally:
         con.close()

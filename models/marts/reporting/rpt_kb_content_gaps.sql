@@ -20,18 +20,6 @@ intents as (
 
 ),
 
-message_topics as (
-
-    select * from {{ ref('stg_topics__message_topics') }}
-
-),
-
-topics as (
-
-    select * from {{ ref('dim_topics') }}
-
-),
-
 citations as (
 
     select * from interactions
@@ -70,27 +58,14 @@ subjects as (
         conversations.conversation_id,
         coalesce(conversations.main_intent, 'unknown') as intent,
         cast(null as integer) as topic_id,
-        cast(null as varchar) as topic_label
+        cast(null as {{ dbt.type_string() }}) as topic_label
 
     from conversations
     left join intents
         on coalesce(conversations.main_intent, 'unknown') = intents.intent
     where coalesce(intents.category, '') != 'smalltalk'
 
-    union all
-
-    select distinct
-        message_topics.conversation_id,
-        'unknown' as intent,
-        topics.topic_id,
-        topics.topic_label
-
-    from message_topics
-    inner join conversations
-        on message_topics.conversation_id = conversations.conversation_id
-    inner join topics
-        on message_topics.topic_id = topics.topic_id
-    where message_topics.topic_id != -1 and not topics.is_small_talk
+    {{ content_gap_topic_subjects('conversations') }}
 
 ),
 

@@ -1,7 +1,7 @@
 """The warehouse tables of the topics step (schema ``topics``), the one definition.
 
-Created by the ingest step's state set-up too (``accumulate/ingest.ensure_state``), so
-dbt's source ``topics`` exists in every warehouse, also for a plain ``dbt build`` before
+Created by the nightly's topics step before it writes, and by ``chatbatch ingest``, so
+dbt's source ``topics`` exists for a plain ``chatbatch ingest && dbt build`` too, before
 any topic model was fitted; what each table holds: ``store.py``.
 """
 
