@@ -38,7 +38,6 @@ from chatbatch.core.digest import sha256_of
 from chatbatch.core.errors import LandingLayoutError
 from chatbatch.core.faults import checkpoint
 from chatbatch.monitor.record import MisfiledPath
-from chatbatch.transform.topics.tables import DDL as TOPICS_DDL
 
 LAYOUT_HINT = (
     "move or rename it to <entity>/export_date=YYYY-MM-DD/<name>.jsonl[.gz] under the landing "
@@ -127,7 +126,6 @@ def ensure_state(con: duckdb.DuckDBPyConnection, sources: SourceConfig | None = 
     its staging models are part of every build.
     """
     con.execute(STATE_DDL)
-    con.execute(TOPICS_DDL)  # the topics step's tables: dbt's source topics always exists
     enabled = raw_tables(sources or SourceConfig())
     for table in ALL_RAW_TABLES:
         if table.source == "chatbot" or table in enabled:
