@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train the intent model tonight even if not due weekly (CHATBATCH_TRAIN_INTENT=nightly)",
     )
+    night.add_argument(
+        "--recluster-topics", action="store_true", help="re-fit the topic model tonight (else weekly)"
+    )
     _batch_options(night)
     night.set_defaults(func=cmd_nightly)
 

@@ -53,11 +53,13 @@ def cmd_generate(args: argparse.Namespace, paths: Paths) -> int:
 
 def cmd_ingest(args: argparse.Namespace, paths: Paths) -> int:
     from chatbatch.accumulate.ingest import ingest
+    from chatbatch.transform.topics import tables
 
     paths.export()
     con = duck.connect(str(paths.warehouse))
     try:
         result = ingest(con, paths.landing, progress=_say)
+        con.execute(tables.DDL)  # dbt's source `topics`, for a plain `dbt build` after this
     finally:
         con.close()
     _say(
@@ -79,6 +81,7 @@ def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
         min_quarantined=args.min_quarantined,
         lookback_days=args.lookback_days,
         retries=args.retries,
+        recluster_topics=getattr(args, "recluster_topics", False),
         say=_say,
     )
 

@@ -31,7 +31,7 @@ from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord, Status, utc_now
 from chatbatch.output import publish, registry
-from chatbatch.process import audit, build, gate, plan
+from chatbatch.process import audit, build, gate, plan, topics
 from chatbatch.process.night import BatchFailed, Night, NightlyOptions, QualityBreach
 
 
@@ -118,6 +118,7 @@ def audit_and_publish(night: Night, work: plan.Pending) -> None:
     """The end of every build that publishes (a night, the rebuild after an erasure): audit,
     the workloads before publish, publish, the workloads after it."""
     audit.audit(night, work)
+    topics.topics(night)  # Python between dbt builds: assign topics, then build the topic marts
     registry.run_phase(night, "before_publish")
     night.record.status, night.record.published = "ok", True
     publish.publish_night(night)

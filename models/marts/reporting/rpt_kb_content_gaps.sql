@@ -14,6 +14,12 @@ interactions as (
 
 ),
 
+intents as (
+
+    select * from {{ ref('dim_intents') }}
+
+),
+
 citations as (
 
     select * from interactions
@@ -43,11 +49,33 @@ citations_per_conversation as (
 
 ),
 
+-- what a conversation is about: its main intent, unless that is small talk (greetings,
+-- thanks, out of scope: never a content gap), and each topic of its unlabelled messages
+-- (rows with intent `unknown`), unless the topic is small talk or the pending pool
+subjects as (
+
+    select
+        conversations.conversation_id,
+        coalesce(conversations.main_intent, 'unknown') as intent,
+        cast(null as integer) as topic_id,
+        cast(null as {{ dbt.type_string() }}) as topic_label
+
+    from conversations
+    left join intents
+        on coalesce(conversations.main_intent, 'unknown') = intents.intent
+    where coalesce(intents.category, '') != 'smalltalk'
+
+    {{ content_gap_topic_subjects('conversations') }}
+
+),
+
 intent_stats as (
 
     select
         conversations.conversation_date,
-        coalesce(conversations.main_intent, 'unknown') as intent,
+        subjects.intent,
+        subjects.topic_id,
+        subjects.topic_label,
         count(*) as conversations,
         count(case when conversations.has_fallback then conversations.conversation_id end)
             as fallback_conversations,
@@ -57,10 +85,12 @@ intent_stats as (
         sum(coalesce(citations_per_conversation.citations, 0)) as citations,
         sum(coalesce(citations_per_conversation.useful_citations, 0)) as useful_citations
 
-    from conversations
+    from subjects
+    inner join conversations
+        on subjects.conversation_id = conversations.conversation_id
     left join citations_per_conversation
         on conversations.conversation_id = citations_per_conversation.conversation_id
-    group by 1, 2
+    group by 1, 2, 3, 4
 
 ),
 
@@ -83,6 +113,10 @@ final as (
         -- grain
         conversation_date,
         intent,
+        cast(topic_id as integer) as topic_id,
+
+        -- attributes
+        topic_label,
 
         -- numerics
         cast(conversations as bigint) as conversations,
@@ -96,7 +130,8 @@ final as (
         cast(useful_citations_per_conversation as double) as useful_citations_per_conversation,
 
         -- booleans
-        (
+        conversations >= {{ var('kb_gap_min_conversations', 5) }}
+        and (
             fallback_rate >= {{ var('kb_gap_min_fallback_rate', 0.2) }}
             or resolution_rate <= {{ var('kb_gap_max_resolution_rate', 0.5) }}
         )

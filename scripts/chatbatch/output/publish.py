@@ -30,7 +30,7 @@ from chatbatch.core.faults import checkpoint
 from chatbatch.monitor.record import BatchRecord
 from chatbatch.process.night import Night
 
-PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb", "ml_models")
+PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb", "ml_models", "topics")
 CHANGELOG = "int_conversations_changed"
 # incremental marts recomputed per changed conversation (delete+insert on conversation_id);
 # a new mart joins this list only if it is maintained the same way

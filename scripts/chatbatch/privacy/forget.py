@@ -97,6 +97,8 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
         con.close()
     record.counts["published_rows"] = _count_file(paths.analytics, subjects.ids)
     record.counts["export_rows"] = outputs.scrub_exports(paths.exports, subjects.ids, record.erasure_id)
+    needles = subjects.ids | subjects.texts | {redact(t) or "" for t in subjects.texts} - {""}
+    record.counts["runner_table_rows"] = outputs.scrub_runner_tables(paths.warehouse, needles)
     rebuilt = rebuild.rebuild(paths, say)
     record.counts["export_rows_after_rebuild"] = outputs.scrub_exports(
         paths.exports, subjects.ids, record.erasure_id

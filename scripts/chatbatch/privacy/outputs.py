@@ -169,3 +169,36 @@ def compact(database: Path) -> int:
     os.replace(fresh, database)
     Path(f"{database}.wal").unlink(missing_ok=True)
     return before - database.stat().st_size
+
+
+# Warehouse schemas the nightly's Python steps write (topic model and assignments, intent
+# model evaluations, labelling queue): dbt does not rebuild them from raw, so an erasure
+# deletes their rows that hold one of the person's ids or texts before the rebuild.
+RUNNER_SCHEMAS = ("topics", "ml_models")
+
+
+def scrub_runner_tables(database: Path, needles: set[str]) -> dict[str, int]:
+    """Delete the rows of ``RUNNER_SCHEMAS`` tables in which any column, as text, contains a
+    needle (an id or a text of the person, raw or redacted); rows per table."""
+    removed: dict[str, int] = {}
+    if not needles or not database.exists():
+        return removed
+    con = duck.connect(database)
+    try:
+        con.register("erasure_needles", pa.table({"needle": pa.array(sorted(needles), pa.string())}))
+        columns = con.execute(
+            "select table_schema, table_name, list(column_name order by ordinal_position) "
+            "from information_schema.columns where table_schema in ? group by all order by all",
+            [list(RUNNER_SCHEMAS)],
+        ).fetchall()
+        for schema, table, names in columns:
+            text = " || chr(31) || ".join(f"coalesce(cast(\"{c}\" as varchar), '')" for c in names)
+            where = f"exists (select 1 from erasure_needles where contains({text}, needle))"
+            relation = f'"{schema}"."{table}"'
+            count = int(con.execute(f"select count(*) from {relation} where {where}").fetchall()[0][0])
+            if count:
+                con.execute(f"delete from {relation} where {where}")
+                removed[f"{schema}.{table}"] = count
+        return removed
+    finally:
+        con.close()

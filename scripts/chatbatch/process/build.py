@@ -15,6 +15,8 @@ from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient
 from chatbatch.process.night import BatchFailed, Night
 
 BASE_SELECTOR = "path:models/staging/{source}/base"
+# built after the topics step, by process/topics.py (they read what it writes)
+AFTER_TOPICS = "tag:topics"
 # What a night runs besides its selection. Unit tests check the SQL, not the data: they
 # run in CI and in developers' `dbt build`, and code does not change between nights
 # (13 unit tests cost ~4 thread-s a night). dbt's file log at debug level records every
@@ -80,7 +82,7 @@ def build_base(night: Night) -> None:
 def build_rest(night: Night) -> None:
     """Everything after the gate: staging, intermediate, marts, audit, tests."""
     with night.timed("build"):
-        invoke(night, "build", _build_args(night, exclude=base_selectors(night)))
+        invoke(night, "build", _build_args(night, exclude=[*base_selectors(night), AFTER_TOPICS]))
 
 
 def resume(night: Night) -> None:

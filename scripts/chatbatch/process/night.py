@@ -57,6 +57,7 @@ class NightlyOptions:
     retries: int = 3
     backfill_start: date | None = None
     backfill_end: date | None = None
+    recluster_topics: bool = False  # re-fit the topic model tonight (else weekly)
     say: Callable[[str], None] = print
 
     @property

@@ -13,6 +13,7 @@ from .kb import N_DOCS, KbDoc
 from .phrasing import Phraser
 from .pii import pii_flat
 from .timeutil import DAY_MS, Z, epoch_ms, locale_offsets
+from .unlabelled import plant
 from .users import ANON, NEW, REPEAT, RETURNING, day_plan, local_day_times, rng_for
 
 Cols = dict[str, np.ndarray]
@@ -208,6 +209,9 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     is_handoff_msg = is_asst & handoff[owner] & (turn == h_turn[owner])
     fallback &= ~is_handoff_msg
     fb_user = np.roll(fallback, -1) & is_user
+    # planted unlabelled questions (issue 16, unlabelled.py): no intent, and the bot falls back
+    planted = plant(rng_for(seed, day, 16), is_user & (turn == 0) & ~(handoff[owner] & (h_turn[owner] == 0)))
+    fallback[planted.rows + 1], fb_user[planted.rows] = True, True
 
     conf = np.clip(rng.beta(9.0, 1.4, m), 0.42, 0.999)
     conf = np.where(rng.random(m) < 0.08, rng.uniform(0.4, 0.6, m), conf)
@@ -235,6 +239,9 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     follow = later & ~switch
     for row, f in zip(np.flatnonzero(follow).tolist(), fu[follow].tolist(), strict=True):
         text[row] = bank.intern(phrase.noise(C.FOLLOW_UPS[f]))
+
+    for row, question in zip(planted.rows.tolist(), planted.texts, strict=True):
+        text[row] = bank.extra(question)
 
     # PII planting (round robin through the pool; day 0 plants the whole pool)
     pool = pii_flat(seed)
@@ -332,6 +339,8 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         "sent_score": rng.uniform(0.5, 0.99, m),
         "exp_ms": m_exp,
     }
+    messages["intent"][planted.rows] = -1
+    stats["planted_unlabelled"] = len(planted.rows)
     stats["late_messages"] = int((m_exp - sent > DAY_MS).sum())
     stats["drift_messages"] = int((messages["sentiment"] >= 0).sum())
 
