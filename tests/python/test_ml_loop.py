@@ -164,9 +164,10 @@ def test_a_worse_model_is_not_shipped(home: Path, tmp_path: Path) -> None:
     assert rejected["status"] == "rejected" and rejected["baseline"]["version"] == before.number
 
 
-def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path) -> None:
-    """The night queued user messages where the shipped model confidently disagrees with the
-    bot, or the bot was unsure; a full refresh of the queue gives the same rows."""
+def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path, tmp_path: Path) -> None:
+    """The night queued the user messages the bot was unsure of; a full refresh of the queue
+    gives the same rows; a message whose recorded intent the model confidently contradicts
+    (planted: its intent overwritten in a copy of the warehouse) joins as model_disagrees."""
     from chatbatch.output.intent_model import labelling
 
     query = (
@@ -179,20 +180,42 @@ def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path) ->
         published = con.execute(query).fetchall()
     finally:
         con.close()
-    assert {row[1] for row in published} == {"model_disagrees", "low_bot_confidence"}
+    store = ModelStore(Paths(home=home).intent_model)
+    assert published and {row[1] for row in published} <= {"model_disagrees", "low_bot_confidence"}
     for _, reason, bot_intent, bot_confidence, suggested, probability, version in published:
-        assert version == ModelStore(Paths(home=home).intent_model).current().number
+        assert version == store.current().number
         if reason == "model_disagrees":
             assert suggested != bot_intent and probability >= labelling.CONFIDENT
         else:
             assert bot_confidence < 0.5  # vars.low_confidence_threshold
 
-    store = ModelStore(Paths(home=home).intent_model)
-    warehouse = home / "warehouse.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(home / "warehouse.duckdb", warehouse)
     assert labelling.write_queue(warehouse, store, full_refresh=False) == 0  # nothing new to judge
     assert labelling.write_queue(warehouse, store, full_refresh=True) == len(published)
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(warehouse))
     try:
         assert con.execute(query).fetchall() == published
+        texts = con.execute(
+            f"select message_id, message_text_redacted, intent_name from {labelling.SOURCE} "
+            "where message_role = 'user' and message_text_redacted is not null order by message_id"
+        ).fetchall()
+        model = store.current().load()
+        probabilities = model.predict_proba([t for _, t, _ in texts])
+        best = int(probabilities.max(axis=1).argmax())  # the message the model is surest of
+        planted, predicted = texts[best][0], str(model.classes_[probabilities[best].argmax()])
+        assert probabilities[best].max() >= labelling.CONFIDENT
+        other = next(str(c) for c in model.classes_ if c != predicted)
+        con.execute(f"update {labelling.SOURCE} set intent_name = ? where message_id = ?", [other, planted])
     finally:
         con.close()
+    labelling.write_queue(warehouse, store, full_refresh=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            f"select queue_reason, suggested_intent_name from {labelling.TABLE} where message_id = ?",
+            [planted],
+        ).fetchall()
+    finally:
+        con.close()
+    assert row == [("model_disagrees", predicted)]
