@@ -190,9 +190,9 @@ def test_forget_erases_a_person_everywhere_and_for_good(home: Paths, monkeypatch
     # forget reaches every snapshot: the earlier ones are gone, one clean snapshot is left
     assert len(list((home.home / "snapshots").glob("batch=*/manifest.json"))) == 1
     log = read_log(home.privacy)
-    # the intent model that learned from their texts is gone; a new one serves classify
-    assert log[0]["counts"]["models"]["models_deleted"] >= 1
-    assert (home.intent_model / "current" / "model.joblib").is_file()
+    # (this home is too small to train an intent model: test_ml_loop.py checks that erasure
+    # deletes and retrains one)
+    assert log[0]["counts"]["models"] == {"models_deleted": 0}
     assert len(log) == 1 and log[0]["counts"]["raw_rows"]["messages"] == 4
     print(f"forget: {seconds:.1f} s; counts: {json.dumps(log[0]['counts'], sort_keys=True)}")
 

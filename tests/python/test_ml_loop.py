@@ -219,3 +219,22 @@ def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path, tm
     finally:
         con.close()
     assert row == [("model_disagrees", predicted)]
+
+
+def test_erasure_deletes_the_models_that_learned_from_the_person(home: Path, tmp_path: Path) -> None:
+    """``chatbatch forget`` on models (privacy/models.py): every version trained on a dataset
+    version that held the person goes, and the shipped one is replaced by a fresh model."""
+    from chatbatch.privacy import models
+
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    paths = Paths(home=copy)
+    store = ModelStore(paths.intent_model)
+    trained_on = {v.metrics()["dataset"]["version"] for v in store.versions()}
+    before = {v.number for v in store.versions()}
+    scrubbed = [f"ml/ml_intent_examples/{version}/train.parquet" for version in trained_on]
+    counts = models.forget_models(paths, models.held_versions(scrubbed), LAST)
+    assert counts == {"models_deleted": len(before), "retrained": "shipped"}
+    current = store.current()
+    assert current is not None and current.number not in before
+    assert [v.number for v in store.versions()] == [current.number]
