@@ -156,13 +156,18 @@ def write_manifest(
         if kept == content:
             return previous, False
     manifest = content if changed_in_batch is None else {**content, "changed_in_batch": changed_in_batch}
+    write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest, True
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temp file beside ``path``, fsync it, rename it over ``path``."""
     temporary = _temporary(path)
     with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    return manifest, True
 
 
 def remove_stale_temps(folder: Path) -> None:

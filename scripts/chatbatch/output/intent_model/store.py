@@ -25,6 +25,7 @@ MODEL_FILE = "model.joblib"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "MODEL_CARD.md"
 CURRENT = "current"
+LAST_NUMBER = ".last_version"  # the highest number ever written: numbers are never reused
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,12 @@ class ModelStore:
         return ModelVersion(int(target.name.removeprefix("v=")), self.root / target.name)
 
     def next_number(self) -> int:
+        """One more than any version ever written, deleted ones included (an erasure deletes
+        versions; a number must never name two models)."""
         versions = self.versions()
-        return versions[-1].number + 1 if versions else 1
+        marker = self.root / LAST_NUMBER
+        last = int(marker.read_text(encoding="utf-8")) if marker.is_file() else 0
+        return max(last, versions[-1].number if versions else 0) + 1
 
     def write(self, number: int, model: Pipeline, metrics: dict[str, Any], card: str) -> ModelVersion:
         """Write version ``number`` whole (temporary folder, then rename)."""
@@ -92,6 +97,7 @@ class ModelStore:
         )
         (staging / CARD_FILE).write_text(card, encoding="utf-8")
         os.rename(staging, final)
+        files.write_atomic(self.root / LAST_NUMBER, f"{number}\n")
         return ModelVersion(number, final)
 
     def switch_current(self, version: ModelVersion) -> None:
