@@ -7,12 +7,19 @@ messages as (
 
 ),
 
+retrieval as (
+
+    select * from {{ ref('int_messages_retrieval_scored') }}
+    {{ changed_conversations_only(content_only=true) }}
+
+),
+
 final as (
 
     select
         -- ids
-        message_id,
-        conversation_id,
+        messages.message_id,
+        messages.conversation_id,
         session_id,
         user_id,
         bot_id,
@@ -23,11 +30,15 @@ final as (
         message_role,
         intent_name,
         model_name,
+        sentiment_label,
+        fallback_reason,
+        handoff_reason,
 
         -- numerics
         message_sequence,
         session_number,
         intent_confidence,
+        sentiment_score,
         input_tokens,
         output_tokens,
         latency_ms,
@@ -40,6 +51,9 @@ final as (
         error_event_count,
         tool_call_count,
         failed_tool_call_count,
+        retrieval.first_cited_rank,
+        retrieval.retrieval_reciprocal_rank,
+        retrieval.retrieval_top_score,
 
         -- booleans
         is_session_start,
@@ -53,6 +67,7 @@ final as (
         is_repeated_question,
         is_last_assistant_message,
         is_last_message,
+        retrieval.is_retrieval_hit,
 
         -- dates
         {{ utc_date('conversation_started_at') }} as conversation_date,
@@ -65,6 +80,8 @@ final as (
         {{ processed_batch_id() }} as _processed_batch_id
 
     from messages
+    left join retrieval
+        on messages.message_id = retrieval.message_id
 
 )
 
