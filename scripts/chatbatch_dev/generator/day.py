@@ -9,6 +9,7 @@ import numpy as np
 
 import chatbatch_dev.generator.catalog as C
 
+from . import experiment
 from .kb import N_DOCS, KbDoc
 from .pii import pii_flat
 from .timeutil import DAY_MS, Z, epoch_ms, locale_offsets
@@ -388,7 +389,8 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     end_gap = np.where(end_reason == C.END_REASON["timeout"], 900_000, rng.integers(5_000, 90_000, n))
     ended = last_ms + end_gap
     ended = ended // 1000 * 1000 + 1000
-    resolved = engaged & ~abandoned & (rng.random(n) < 0.35)
+    variant = experiment.assign_variants(seed, day, bool(drift), u_day, u_k)
+    resolved = engaged & ~abandoned & (rng.random(n) < 0.35 + experiment.resolution_lift(bot, variant))
     confirmed = rng.random(n) < np.where(had_fb | handoff, 0.5, 0.8)
     cidx = np.flatnonzero(resolved)
     for flag, name in ((True, "resolution_confirmed"), (False, "resolution_denied")):
@@ -491,7 +493,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         -1,
     )
     utm = np.where(channel == 0, rng.integers(0, len(C.UTM_SOURCES), n), -1)
-    variant = np.where(drift, rng.integers(0, len(C.EXPERIMENT_VARIANTS), n), -1)
+    rng.integers(0, len(C.EXPERIMENT_VARIANTS), n)  # the former variant draw: later draws stay the same
     stats["drift_conversations"] = 2 * int((variant >= 0).sum())
     conversations: Cols = {
         "conv": c_rows,
