@@ -9,8 +9,8 @@ in :data:`FUNCTIONS`. They are scipy's own functions (``scipy.stats``), so a tes
 mart with scipy compares like with like; a hand-written approximation of the t CDF in SQL was
 rejected (it would need the regularised incomplete beta function, a continued fraction).
 
-Null in, null out (DuckDB's default null handling); a statistic that is not finite (0/0) gives
-null too, never NaN.
+Null in, null out; an undefined statistic (no degrees of freedom, a value that is not finite)
+gives null too, never NaN or an error (``null_handling='special'``: the functions see nulls).
 """
 
 from __future__ import annotations
@@ -26,28 +26,34 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def normal_two_sided_p(z: float) -> float | None:
+def _defined(*values: float | None) -> bool:
+    return all(v is not None and math.isfinite(v) for v in values)
+
+
+def normal_two_sided_p(z: float | None) -> float | None:
     """P(|Z| >= |z|) for a standard normal Z (the two-proportion z-test's p-value)."""
+    if z is None or not _defined(z):
+        return None
     return _finite(float(2.0 * stats.norm.sf(abs(z))))
 
 
-def t_two_sided_p(t: float, df: float) -> float | None:
+def t_two_sided_p(t: float | None, df: float | None) -> float | None:
     """P(|T| >= |t|) for Student's t with ``df`` (possibly fractional: Welch) degrees of freedom."""
-    if not df > 0:
+    if t is None or df is None or not _defined(t, df) or df <= 0:
         return None
     return _finite(float(2.0 * stats.t.sf(abs(t), df)))
 
 
-def t_quantile(p: float, df: float) -> float | None:
+def t_quantile(p: float | None, df: float | None) -> float | None:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom."""
-    if not df > 0 or not 0.0 < p < 1.0:
+    if p is None or df is None or not _defined(p, df) or df <= 0 or not 0.0 < p < 1.0:
         return None
     return _finite(float(stats.t.ppf(p, df)))
 
 
-def chi_square_p(x: float, df: float) -> float | None:
+def chi_square_p(x: float | None, df: float | None) -> float | None:
     """P(X >= x) for a chi-square X with ``df`` degrees of freedom (the SRM test's p-value)."""
-    if not df > 0:
+    if x is None or df is None or not _defined(x, df) or df <= 0:
         return None
     return _finite(float(stats.chi2.sf(x, df)))
 
@@ -64,4 +70,6 @@ FUNCTIONS: dict[str, tuple[Callable[..., float | None], int]] = {
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Make the functions of :data:`FUNCTIONS` callable in SQL on this DuckDB connection."""
     for name, (function, arity) in FUNCTIONS.items():
-        con.create_function(name, function, ["DOUBLE"] * arity, "DOUBLE", side_effects=False)
+        con.create_function(
+            name, function, ["DOUBLE"] * arity, "DOUBLE", null_handling="special", side_effects=False
+        )
