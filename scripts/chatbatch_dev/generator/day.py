@@ -165,7 +165,8 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     engaged = rng.random(n) >= 0.08
     n_turns = np.clip(2 + rng.poisson(2.8, n), 1, 8)
     n_turns = np.where(rng.random(n) < 0.1, 1, n_turns)
-    abandoned = engaged & (rng.random(n) < 0.11)
+    variant = experiment.assign_variants(seed, day, day >= run.drift_from_day, u_day, u_k)
+    abandoned = engaged & (rng.random(n) < 0.11 - experiment.abandonment_cut(bot, variant))
     p_hand = np.where(INT_HUMAN[intent], 0.55, 0.05)
     handoff = engaged & ~abandoned & (rng.random(n) < p_hand)
     h_turn = np.where(handoff, (rng.random(n) * np.minimum(n_turns, 2)).astype(np.int64), -1)
@@ -389,8 +390,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     end_gap = np.where(end_reason == C.END_REASON["timeout"], 900_000, rng.integers(5_000, 90_000, n))
     ended = last_ms + end_gap
     ended = ended // 1000 * 1000 + 1000
-    variant = experiment.assign_variants(seed, day, bool(drift), u_day, u_k)
-    resolved = engaged & ~abandoned & (rng.random(n) < 0.35 + experiment.resolution_lift(bot, variant))
+    resolved = engaged & ~abandoned & (rng.random(n) < 0.35)
     confirmed = rng.random(n) < np.where(had_fb | handoff, 0.5, 0.8)
     cidx = np.flatnonzero(resolved)
     for flag, name in ((True, "resolution_confirmed"), (False, "resolution_denied")):

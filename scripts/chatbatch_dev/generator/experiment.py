@@ -3,9 +3,14 @@
 Assignment is per user, as an experiment platform does it: a known user keeps the variant a
 hash of (seed, user) gives them, except a few conversations (:data:`CROSSOVER_RATE`, a lost
 cookie) that draw one at random, so the crossover check has something to find; anonymous
-conversations draw one at random. The planted effect (:data:`RESOLUTION_LIFT`):
-``treatment_b`` of ``billing-bot`` resolves more often; every other variant and bot has no
-effect, so the demo shows one significant lift and null results elsewhere.
+conversations draw one at random. The planted effect (:data:`ABANDONMENT_CUT`): users of
+``treatment_b`` of ``support-bot`` give up less often (9 in 100 engaged conversations fewer
+walk away), and those conversations end resolved (implied) instead: about +8 points of the
+marts' resolution rate. Every other variant and bot has no effect, so the demo shows one
+significant lift and null results elsewhere. Size: the demo (14 days x 400 conversations,
+the experiment in the second week) gives support-bot about 580 engaged conversations per
+arm, where a two-sided 5 % test has 80 % power for about 8 points; a 5-point effect would
+not reliably show.
 
 Uses its own random stream (``rng_for(seed, day, STREAM)``), so the rest of a day's data is
 the same draws as without the experiment.
@@ -21,13 +26,13 @@ from .users import rng_for
 
 STREAM = 17  # this module's random stream per (seed, day)
 CROSSOVER_RATE = 0.02
-# (bot, variant) -> added probability that an engaged, not abandoned conversation is resolved
-# (the base is 0.35 in day.py); about +5 points of the marts' resolution rate
-RESOLUTION_LIFT: dict[tuple[str, str], float] = {("billing-bot", "treatment_b"): 0.12}
+# (bot, variant) -> probability taken off the base abandonment of engaged conversations (0.11
+# in day.py)
+ABANDONMENT_CUT: dict[tuple[str, str], float] = {("support-bot", "treatment_b"): 0.09}
 
-_LIFT = np.zeros((len(C.BOTS), len(C.EXPERIMENT_VARIANTS)))
-for (_bot, _variant), _lift in RESOLUTION_LIFT.items():
-    _LIFT[C.BOTS.index(_bot), C.EXPERIMENT_VARIANTS.index(_variant)] = _lift
+_CUT = np.zeros((len(C.BOTS), len(C.EXPERIMENT_VARIANTS)))
+for (_bot, _variant), _cut in ABANDONMENT_CUT.items():
+    _CUT[C.BOTS.index(_bot), C.EXPERIMENT_VARIANTS.index(_variant)] = _cut
 
 
 def _user_hash(seed: int, u_day: np.ndarray, u_k: np.ndarray) -> np.ndarray:
@@ -57,6 +62,6 @@ def assign_variants(
     return np.where(keep, by_user, random_pick)
 
 
-def resolution_lift(bot: np.ndarray, variant: np.ndarray) -> np.ndarray:
+def abandonment_cut(bot: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """The planted effect per conversation (0 outside the experiment)."""
-    return np.where(variant >= 0, _LIFT[bot, np.maximum(variant, 0)], 0.0)
+    return np.where(variant >= 0, _CUT[bot, np.maximum(variant, 0)], 0.0)
