@@ -64,7 +64,7 @@ class Arm:
     engaged: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     csat: list[float] = field(default_factory=list)
-    cost: float = 0.0
+    cost: float | None = None  # null while no conversation of the arm has a cost (as SQL sum)
     users: set[str] = field(default_factory=set)
 
 
@@ -99,7 +99,8 @@ def _expected(conversations: list[tuple]) -> dict[tuple, dict[str, float | int |
                 arm.outcomes["abandonment"] += outcome == "abandoned"
             if csat is not None:
                 arm.csat.append(float(csat))
-            arm.cost += cost or 0.0
+            if cost is not None:
+                arm.cost = (arm.cost or 0.0) + cost
             if user is not None:
                 arm.users.add(user)
     out: dict[tuple, dict] = {}
@@ -122,7 +123,7 @@ def _expected(conversations: list[tuple]) -> dict[tuple, dict[str, float | int |
                 "period_crossover_users": len(crossover),
                 "srm_chi_square": float(chi.statistic),
                 "srm_p_value": float(chi.pvalue),
-                "cost_per_conversation_usd": arm.cost / arm.conversations,
+                "cost_per_conversation_usd": None if arm.cost is None else arm.cost / arm.conversations,
                 "is_sample_too_small": arm.engaged < MIN_ENGAGED
                 or (variant != CONTROL and (control.engaged if control else 0) < MIN_ENGAGED),
             }

@@ -166,7 +166,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     n_turns = np.clip(2 + rng.poisson(2.8, n), 1, 8)
     n_turns = np.where(rng.random(n) < 0.1, 1, n_turns)
     variant = experiment.assign_variants(seed, day, day >= run.drift_from_day, u_day, u_k)
-    abandoned = engaged & (rng.random(n) < 0.11 - experiment.abandonment_cut(bot, variant))
+    abandoned = engaged & (rng.random(n) < 0.11)
     p_hand = np.where(INT_HUMAN[intent], 0.55, 0.05)
     handoff = engaged & ~abandoned & (rng.random(n) < p_hand)
     h_turn = np.where(handoff, (rng.random(n) * np.minimum(n_turns, 2)).astype(np.int64), -1)
@@ -390,8 +390,10 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     end_gap = np.where(end_reason == C.END_REASON["timeout"], 900_000, rng.integers(5_000, 90_000, n))
     ended = last_ms + end_gap
     ended = ended // 1000 * 1000 + 1000
-    resolved = engaged & ~abandoned & (rng.random(n) < 0.35)
-    confirmed = rng.random(n) < np.where(had_fb | handoff, 0.5, 0.8)
+    resolve_draw = rng.random(n)
+    resolved = engaged & ~abandoned & (resolve_draw < 0.35 + experiment.resolution_lift(bot, variant))
+    # the experiment's extra resolutions (draw above the base) are confirmed by the user
+    confirmed = (rng.random(n) < np.where(had_fb | handoff, 0.5, 0.8)) | (resolve_draw >= 0.35)
     cidx = np.flatnonzero(resolved)
     for flag, name in ((True, "resolution_confirmed"), (False, "resolution_denied")):
         rr = cidx[confirmed[cidx] == flag]

@@ -3,17 +3,19 @@
 Assignment is per user, as an experiment platform does it: a known user keeps the variant a
 hash of (seed, user) gives them, except a few conversations (:data:`CROSSOVER_RATE`, a lost
 cookie) that draw one at random, so the crossover check has something to find; anonymous
-conversations draw one at random. The planted effect (:data:`ABANDONMENT_CUT`): users of
-``treatment_b`` of ``support-bot`` give up less often (9 in 100 engaged conversations fewer
-walk away), and those conversations end resolved (implied) instead: about +8 points of the
-marts' resolution rate. Every other variant and bot has no effect, so the demo shows one
-significant lift and null results elsewhere. Size: the demo (14 days x 400 conversations,
-the experiment in the second week) gives support-bot about 580 engaged conversations per
-arm, where a two-sided 5 % test has 80 % power for about 8 points; a 5-point effect would
-not reliably show.
+conversations draw one at random.
 
-Uses its own random stream (``rng_for(seed, day, STREAM)``), so the rest of a day's data is
-the same draws as without the experiment.
+The planted effect (:data:`RESOLUTION_LIFT`): in ``treatment_b`` of ``support-bot``, 30 in 100
+more engaged conversations (not walked away) get a resolution the user confirms; most would
+have been resolved anyway (implied), the others would have ended abandoned: about +8 points of
+the marts' resolution rate. Every other variant and bot has no effect, so the demo shows one
+significant lift and null results elsewhere. Size: the demo (14 days x 400 conversations, the
+experiment in the second week) gives support-bot about 580 engaged conversations per arm,
+where a two-sided 5 % test has 80 % power for about 8 points; a 5-point effect would not
+reliably show.
+
+Uses its own random stream (``rng_for(seed, day, STREAM)``) for the assignment, so the rest of
+a day's data is the same draws as without the experiment (only outcomes the effect changes differ).
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from .users import rng_for
 
 STREAM = 17  # this module's random stream per (seed, day)
 CROSSOVER_RATE = 0.02
-# (bot, variant) -> probability taken off the base abandonment of engaged conversations (0.11
-# in day.py)
-ABANDONMENT_CUT: dict[tuple[str, str], float] = {("support-bot", "treatment_b"): 0.09}
+# (bot, variant) -> probability added to the base resolution event (0.35 in day.py); the extra
+# resolutions are confirmed
+RESOLUTION_LIFT: dict[tuple[str, str], float] = {("support-bot", "treatment_b"): 0.30}
 
-_CUT = np.zeros((len(C.BOTS), len(C.EXPERIMENT_VARIANTS)))
-for (_bot, _variant), _cut in ABANDONMENT_CUT.items():
-    _CUT[C.BOTS.index(_bot), C.EXPERIMENT_VARIANTS.index(_variant)] = _cut
+_LIFT = np.zeros((len(C.BOTS), len(C.EXPERIMENT_VARIANTS)))
+for (_bot, _variant), _lift in RESOLUTION_LIFT.items():
+    _LIFT[C.BOTS.index(_bot), C.EXPERIMENT_VARIANTS.index(_variant)] = _lift
 
 
 def _user_hash(seed: int, u_day: np.ndarray, u_k: np.ndarray) -> np.ndarray:
@@ -62,6 +64,6 @@ def assign_variants(
     return np.where(keep, by_user, random_pick)
 
 
-def abandonment_cut(bot: np.ndarray, variant: np.ndarray) -> np.ndarray:
+def resolution_lift(bot: np.ndarray, variant: np.ndarray) -> np.ndarray:
     """The planted effect per conversation (0 outside the experiment)."""
-    return np.where(variant >= 0, _CUT[bot, np.maximum(variant, 0)], 0.0)
+    return np.where(variant >= 0, _LIFT[bot, np.maximum(variant, 0)], 0.0)
