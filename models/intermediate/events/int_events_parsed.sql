@@ -83,7 +83,9 @@ final as (
         -- the retriever's score of its rank-1 document (payload `scores`, in rank order)
         case
             when parsed.event_type = 'retrieval'
-                then {{ try_cast(array_element(struct_field('parsed.payload_struct', 'scores'), 1), 'double') }}
+                then {{ try_cast(
+                    array_element(struct_field('parsed.payload_struct', 'scores'), 1), 'double'
+                ) }}
         end as retrieval_top_score,
 
         -- booleans

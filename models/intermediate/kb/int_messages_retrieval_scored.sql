@@ -84,7 +84,8 @@ final as (
 
         -- numerics
         cast(cited_ranks.first_cited_rank as integer) as first_cited_rank,
-        cast(coalesce(1.0 / cited_ranks.first_cited_rank, 0) as double) as retrieval_reciprocal_rank,
+        cast(coalesce(1.0 / cited_ranks.first_cited_rank, 0) as double)
+            as retrieval_reciprocal_rank,
         cast(retrieval_scores.retrieval_top_score as double) as retrieval_top_score,
 
         -- booleans

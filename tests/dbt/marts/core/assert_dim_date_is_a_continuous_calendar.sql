@@ -13,7 +13,8 @@ bounds as (
     select
         min(date_day) as first_day,
         max(date_day) as last_day,
-        count(*) as days
+        count(*) as day_count,
+        {{ dbt.datediff('min(date_day)', 'max(date_day)', 'day') }} + 1 as span_days
 
     from dates
 
@@ -28,7 +29,7 @@ conversation_days as (
 
 select 'gap' as problem
 from bounds
-where {{ dbt.datediff('first_day', 'last_day', 'day') }} + 1 != days
+where span_days != day_count
 
 union all
 
