@@ -118,7 +118,7 @@ def _expected(conversations: list[tuple]) -> dict[tuple, dict[str, float | int |
             row: dict[str, float | int | bool | None] = {
                 "conversations": arm.conversations,
                 "engaged_conversations": arm.engaged,
-                "users": len(arm.users),
+                "known_users": len(arm.users),
                 "crossover_users": len(arm.users & crossover),
                 "period_crossover_users": len(crossover),
                 "srm_chi_square": float(chi.statistic),

@@ -14,6 +14,8 @@
 {%- set split = var('experiment_planned_split') -%}
 {%- set min_engaged = var('experiment_min_engaged') -%}
 {%- set resolved = "outcome in ('resolved_confirmed', 'resolved_implied')" -%}
+{%- set outcomes = [('resolved', 'resolution'), ('escalated', 'escalation'), ('abandoned', 'abandonment')] -%}
+{%- set week_key = "cast(" ~ iso_week_start('conversation_date') ~ " as " ~ dbt.type_string() ~ ")" -%}
 
 with
 
@@ -48,7 +50,7 @@ periodized as (
 
     select
         'iso_week' as period_kind,
-        'iso_week:' || cast({{ iso_week_start('conversation_date') }} as {{ dbt.type_string() }}) as period_key,
+        'iso_week:' || {{ week_key }} as period_key,
         {{ iso_week_start('conversation_date') }} as week_start_date,
         *
     from conversations
@@ -72,7 +74,7 @@ arms as (
         avg(cast(csat_score as double)) as csat_mean,
         var_samp(cast(csat_score as double)) as csat_var,
         sum(cost_usd) as cost_usd,
-        count(distinct user_id) as users
+        count(distinct user_id) as known_users
 
     from periodized
     group by 1, 2, 3, 4, 5
@@ -119,7 +121,7 @@ period_users as (
         period_kind,
         period_key,
         week_start_date,
-        count(*) as users,
+        count(*) as known_users,
         count(case when variants > 1 then user_id end) as crossover_users
 
     from user_variants
@@ -138,7 +140,13 @@ arm_crossover as (
         count(*) as crossover_users
 
     from (
-        select distinct experiment_id, period_kind, period_key, week_start_date, variant, user_id
+        select distinct
+            experiment_id,
+            period_kind,
+            period_key,
+            week_start_date,
+            variant,
+            user_id
         from periodized
         where user_id is not null
     ) as arm_users
@@ -175,8 +183,9 @@ sample_ratio as (
         periods.period_key,
         periods.week_start_date,
         sum(
-            power(coalesce(arms.conversations, 0) - periods.conversations * planned.planned_share, 2)
-            / (periods.conversations * planned.planned_share)
+            power(
+                coalesce(arms.conversations, 0) - periods.conversations * planned.planned_share, 2
+            ) / (periods.conversations * planned.planned_share)
         ) as srm_chi_square,
         count(*) - 1 as srm_degrees_of_freedom
 
@@ -220,10 +229,12 @@ statistics as (
         {%- for name in ['resolved', 'escalated', 'abandoned'] %}
         cast({{ name }} as double) / nullif(engaged, 0) as {{ name }}_rate,
         cast(control_{{ name }} as double) / nullif(control_engaged, 0) as control_{{ name }}_rate,
-        {{ two_proportion_z(name, 'engaged', 'control_' ~ name, 'control_engaged') }} as {{ name }}_z,
+        {{ two_proportion_z(name, 'engaged', 'control_' ~ name, 'control_engaged') }}
+            as {{ name }}_z,
         {%- endfor %}
-        {{ welch_t('csat_mean', 'csat_var', 'csat_n', 'control_csat_mean', 'control_csat_var', 'control_csat_n') }}
-            as csat_t,
+        {{ welch_t(
+            'csat_mean', 'csat_var', 'csat_n', 'control_csat_mean', 'control_csat_var', 'control_csat_n'
+        ) }} as csat_t,
         case
             when csat_n >= 2 and control_csat_n >= 2
                 then {{ welch_df('csat_var', 'csat_n', 'control_csat_var', 'control_csat_n') }}
@@ -244,7 +255,9 @@ final as (
         statistics.experiment_id,
         statistics.period_kind,
         coalesce(statistics.week_start_date, periods.first_date) as period_start_date,
-        coalesce({{ add_days('statistics.week_start_date', 6) }}, periods.last_date) as period_end_date,
+        coalesce(
+            {{ add_days('statistics.week_start_date', 6) }}, periods.last_date
+        ) as period_end_date,
         statistics.variant,
 
         -- booleans
@@ -256,11 +269,11 @@ final as (
         cast(statistics.resolved as bigint) as resolved_conversations,
         cast(statistics.escalated as bigint) as escalated_conversations,
         cast(statistics.abandoned as bigint) as abandoned_conversations,
-        cast(statistics.users as bigint) as users,
+        cast(statistics.known_users as bigint) as known_users,
         cast(coalesce(arm_crossover.crossover_users, 0) as bigint) as crossover_users,
 
         -- rates with 95 % Wilson intervals (denominator: engaged conversations)
-        {%- for name, label in [('resolved', 'resolution'), ('escalated', 'escalation'), ('abandoned', 'abandonment')] %}
+        {%- for name, label in outcomes %}
         cast(statistics.{{ name }}_rate as double) as {{ label }}_rate,
         cast({{ wilson_bound('statistics.' ~ name, 'statistics.engaged', 'lower') }} as double)
             as {{ label }}_rate_ci_low,
@@ -279,37 +292,44 @@ final as (
         cast(statistics.cost_usd / statistics.conversations as double) as cost_per_conversation_usd,
 
         -- against control (null on the control rows)
-        {%- for name, label in [('resolved', 'resolution'), ('escalated', 'escalation'), ('abandoned', 'abandonment')] %}
+        {%- for name, label in outcomes %}
         cast(statistics.{{ name }}_rate - statistics.control_{{ name }}_rate as double)
             as {{ label }}_lift_abs,
         cast(
             (statistics.{{ name }}_rate - statistics.control_{{ name }}_rate)
             / nullif(statistics.control_{{ name }}_rate, 0) as double
         ) as {{ label }}_lift_rel,
-        cast({{ normal_two_sided_p('statistics.' ~ name ~ '_z') }} as double) as {{ label }}_p_value,
+        cast({{ normal_two_sided_p('statistics.' ~ name ~ '_z') }} as double)
+            as {{ label }}_p_value,
         {%- endfor %}
         cast(statistics.csat_mean - statistics.control_csat_mean as double) as csat_lift_abs,
         cast(
-            (statistics.csat_mean - statistics.control_csat_mean) / nullif(statistics.control_csat_mean, 0)
-            as double
+            (statistics.csat_mean - statistics.control_csat_mean)
+            / nullif(statistics.control_csat_mean, 0) as double
         ) as csat_lift_rel,
-        cast({{ t_two_sided_p('statistics.csat_t', 'statistics.csat_welch_df') }} as double) as csat_p_value,
+        cast({{ t_two_sided_p('statistics.csat_t', 'statistics.csat_welch_df') }} as double)
+            as csat_p_value,
         coalesce(
             statistics.engaged < {{ min_engaged }}
-            or (statistics.variant != '{{ control }}' and coalesce(statistics.control_engaged, 0) < {{ min_engaged }}),
+            or (
+                statistics.variant != '{{ control }}'
+                and coalesce(statistics.control_engaged, 0) < {{ min_engaged }}
+            ),
             true
         ) as is_sample_too_small,
 
         -- the period's checks (the same on every variant row of the period)
         cast(periods.conversations as bigint) as period_conversations,
-        cast(coalesce(period_users.users, 0) as bigint) as period_users,
+        cast(coalesce(period_users.known_users, 0) as bigint) as period_known_users,
         cast(coalesce(period_users.crossover_users, 0) as bigint) as period_crossover_users,
         cast(sample_ratio.srm_chi_square as double) as srm_chi_square,
-        cast({{ chi_square_p('sample_ratio.srm_chi_square', 'sample_ratio.srm_degrees_of_freedom') }} as double)
-            as srm_p_value,
+        cast({{ chi_square_p(
+            'sample_ratio.srm_chi_square', 'sample_ratio.srm_degrees_of_freedom'
+        ) }} as double) as srm_p_value,
         coalesce(
-            {{ chi_square_p('sample_ratio.srm_chi_square', 'sample_ratio.srm_degrees_of_freedom') }}
-            < {{ var('experiment_srm_max_p_value') }},
+            {{ chi_square_p(
+            'sample_ratio.srm_chi_square', 'sample_ratio.srm_degrees_of_freedom'
+        ) }} < {{ var('experiment_srm_max_p_value') }},
             false
         ) as has_sample_ratio_mismatch,
 
