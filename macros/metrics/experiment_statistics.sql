@@ -14,12 +14,15 @@
     {%- set z = chatbot_analytics.z_95() -%}
     {%- set p = '(cast(' ~ successes ~ ' as double) / nullif(cast(' ~ n ~ ' as double), 0))' -%}
     {%- set sign = '-' if bound == 'lower' else '+' -%}
-    {#- clamped to [0, 1]: at p = 0 or 1 the bound is 0 or 1 up to a rounding error -#}
-    {{ 'greatest(0.0, ' if bound == 'lower' else 'least(1.0, ' }}
-        ({{ p }} + {{ z }} * {{ z }} / (2.0 * {{ n }})
-        {{ sign }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z }} * {{ z }} / (4.0 * {{ n }} * {{ n }})))
-        / (1 + {{ z }} * {{ z }} / {{ n }})
-    )
+    {#- clamped to [0, 1]: at p = 0 or 1 the bound is 0 or 1 up to a rounding error; null
+        when n = 0 (greatest / least skip nulls on DuckDB, hence the case) -#}
+    case
+        when {{ n }} > 0 then {{ 'greatest(0.0, ' if bound == 'lower' else 'least(1.0, ' }}
+            ({{ p }} + {{ z }} * {{ z }} / (2.0 * {{ n }})
+            {{ sign }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / {{ n }} + {{ z }} * {{ z }} / (4.0 * {{ n }} * {{ n }})))
+            / (1 + {{ z }} * {{ z }} / {{ n }})
+        )
+    end
 {%- endmacro %}
 
 {#- Two-proportion z statistic (pooled standard error) of x1/n1 - x2/n2; null when undefined. -#}
