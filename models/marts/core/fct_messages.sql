@@ -42,7 +42,8 @@ final as (
         messages.input_tokens,
         messages.output_tokens,
         messages.latency_ms,
-        cast({{ array_length('messages.retrieved_document_ids') }} as integer) as retrieved_document_count,
+        cast({{ array_length('messages.retrieved_document_ids') }} as integer)
+            as retrieved_document_count,
         messages.input_usd_per_1k_tokens,
         messages.output_usd_per_1k_tokens,
         cast(messages.cost_usd as double) as cost_usd,

@@ -14,8 +14,11 @@
 {%- set split = var('experiment_planned_split') -%}
 {%- set min_engaged = var('experiment_min_engaged') -%}
 {%- set resolved = "outcome in ('resolved_confirmed', 'resolved_implied')" -%}
-{%- set outcomes = [('resolved', 'resolution'), ('escalated', 'escalation'), ('abandoned', 'abandonment')] -%}
-{%- set week_key = "cast(" ~ iso_week_start('conversation_date') ~ " as " ~ dbt.type_string() ~ ")" -%}
+{%- set outcomes = [
+    ('resolved', 'resolution'), ('escalated', 'escalation'), ('abandoned', 'abandonment')
+] -%}
+{%- set week_key = "cast(" ~ iso_week_start('conversation_date') ~ " as "
+    ~ dbt.type_string() ~ ")" -%}
 
 with
 

@@ -36,7 +36,8 @@ final as (
         cast(cited_answers as bigint) as cited_answers,
         cast(retrieval_hits as bigint) as retrieval_hits,
         cast({{ safe_ratio('retrieval_hits', 'cited_answers') }} as double) as retrieval_hit_rate,
-        cast({{ safe_ratio('reciprocal_rank_sum', 'cited_answers') }} as double) as mean_reciprocal_rank,
+        cast({{ safe_ratio('reciprocal_rank_sum', 'cited_answers') }} as double)
+            as mean_reciprocal_rank,
         cast({{ safe_ratio('top_score_sum', 'scored_answers') }} as double) as top_score_avg,
 
         -- lineage
