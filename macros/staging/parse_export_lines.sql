@@ -13,13 +13,16 @@
         6. invalid_enum:<field>     (outside the accepted values after lower/trim)
         7. the entity's checks      (e.g. out_of_range:value)
     Nested fields are flattened with underscores (intent.name -> intent_name).
-    Drift fields (`staged: false` in the contract) are left in the raw line.
+    Drift fields (`staged: false` in the contract) are typed leniently and never judged:
+    they are never the reason a line is quarantined; a value of the wrong type, or outside
+    the field's enum, becomes null (a producer adding a variant does not lose the record).
     `_rejected_line` keeps the first kB of the line for quarantined rows only.
 #}
 {% macro parse_export_lines(relation, entity) %}
     {%- set contract = chatbot_analytics.export_contract(entity) -%}
-    {#- drift fields (staged: false) are accepted and stay in the raw line, untyped -#}
-    {%- set fields = contract.fields | rejectattr('staged', 'sameas', false) | list -%}
+    {%- set fields = contract.fields -%}
+    {#- drift fields (staged: false) are typed leniently and never judged -#}
+    {%- set judged = contract.fields | rejectattr('staged', 'sameas', false) | list -%}
     {%- set shape = {} -%}
     {%- for field in fields -%}
         {%- set kind = {'text_array': 'text_array', 'json': 'json'}.get(field.type, 'text') -%}
@@ -60,21 +63,21 @@
                     when {{ chatbot_analytics.json_is_valid('_line') }} then 'not_a_json_object'
                     else 'malformed_json'
                 end
-            {%- for field in fields if field.required %}
+            {%- for field in judged if field.required %}
             when _raw__{{ field.name | replace('.', '_') }} is null
                 then 'missing_required_field:{{ field.name }}'
             {%- endfor %}
-            {%- for field in fields if field.type == 'timestamp' %}
+            {%- for field in judged if field.type == 'timestamp' %}
             when _raw__{{ field.name | replace('.', '_') }} is not null
                 and {{ field.name | replace('.', '_') }} is null
                 then 'bad_timestamp:{{ field.name }}'
             {%- endfor %}
-            {%- for field in fields if field.type in ('integer', 'number', 'boolean') %}
+            {%- for field in judged if field.type in ('integer', 'number', 'boolean') %}
             when _raw__{{ field.name | replace('.', '_') }} is not null
                 and {{ field.name | replace('.', '_') }} is null
                 then 'bad_type:{{ field.name }}'
             {%- endfor %}
-            {%- for field in fields if field.enum %}
+            {%- for field in judged if field.enum %}
             when {{ field.name | replace('.', '_') }} not in ('{{ field.enum | join("', '") }}')
                 then 'invalid_enum:{{ field.name }}'
             {%- endfor %}
@@ -106,6 +109,12 @@
             {%- elif field.type == 'boolean' %}
             {{ value }} as _raw__{{ column }},
             {{ chatbot_analytics.try_cast(value, 'boolean') }} as {{ column }}
+            {%- elif field.enum and field.staged is sameas false %}
+            {{ value }} as _raw__{{ column }},
+            case
+                when lower(trim({{ value }})) in ('{{ field.enum | join("', '") }}')
+                    then lower(trim({{ value }}))
+            end as {{ column }}
             {%- elif field.enum %}
             {{ value }} as _raw__{{ column }},
             lower(trim({{ value }})) as {{ column }}

@@ -71,11 +71,18 @@ NOT_CARRIED_NULL: dict[str, dict[str, tuple[str, str]]] = {
         "first_intent": ("messages", "intent"),
         "main_intent": ("messages", "intent"),
         "main_intent_confidence": ("messages", "intent"),
+        "experiment_variant": ("conversations", "experiment_variant"),
+        "first_fallback_reason": ("event_types", "fallback"),
+        "handoff_reason": ("event_types", "handoff_requested"),
     },
     "fct_messages": {
         "channel": ("conversations", "channel"),
         "intent_name": ("messages", "intent"),
         "intent_confidence": ("messages", "intent"),
+        "sentiment_label": ("messages", "sentiment"),
+        "sentiment_score": ("messages", "sentiment"),
+        "fallback_reason": ("event_types", "fallback"),
+        "handoff_reason": ("event_types", "handoff_requested"),
     },
     "fct_turns": {
         "channel": ("conversations", "channel"),

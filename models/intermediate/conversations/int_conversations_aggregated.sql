@@ -152,6 +152,36 @@ event_stats as (
 
 ),
 
+-- the reason of the first fallback and of the first handoff request (event payload `reason`)
+reasons_ranked as (
+
+    select
+        conversation_id,
+        event_type,
+        event_reason,
+        row_number() over (
+            partition by conversation_id, event_type
+            order by occurred_at, event_id
+        ) as reason_rank
+
+    from events
+    where event_type in ('fallback', 'handoff_requested')
+
+),
+
+reason_stats as (
+
+    select
+        conversation_id,
+        max(case when event_type = 'fallback' then event_reason end) as first_fallback_reason,
+        max(case when event_type = 'handoff_requested' then event_reason end) as handoff_reason
+
+    from reasons_ranked
+    where reason_rank = 1
+    group by 1
+
+),
+
 csat_ranked as (
 
     select
@@ -205,6 +235,9 @@ final as (
         conversations.locale,
         conversations.bot_version,
         conversations.end_reason,
+        conversations.experiment_variant,
+        reason_stats.first_fallback_reason,
+        reason_stats.handoff_reason,
         intent_stats.first_intent,
         intent_stats.main_intent,
         message_stats.last_message_role,
@@ -280,6 +313,8 @@ final as (
         on conversations.conversation_id = feedback_stats.conversation_id
     left join comment_stats
         on conversations.conversation_id = comment_stats.conversation_id
+    left join reason_stats
+        on conversations.conversation_id = reason_stats.conversation_id
 
 )
 

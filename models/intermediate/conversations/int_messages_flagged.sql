@@ -35,7 +35,11 @@ events_per_message as (
             case when event_type = 'tool_call' and not is_tool_success then event_id end
         ) as failed_tool_call_count,
         count(case when event_type = 'handoff_requested' then event_id end)
-            as handoff_requested_event_count
+            as handoff_requested_event_count,
+        -- a message carries at most one fallback and one handoff request in the contract;
+        -- min() picks one deterministically if a producer sends more
+        min(case when event_type = 'fallback' then event_reason end) as fallback_reason,
+        min(case when event_type = 'handoff_requested' then event_reason end) as handoff_reason
 
     from events
     where message_id is not null
@@ -115,6 +119,8 @@ final as (
         cast(coalesce(events_per_message.tool_call_count, 0) as integer) as tool_call_count,
         cast(coalesce(events_per_message.failed_tool_call_count, 0) as integer)
             as failed_tool_call_count,
+        events_per_message.fallback_reason,
+        events_per_message.handoff_reason,
         coalesce(events_per_message.fallback_event_count, 0) > 0 as has_fallback,
         coalesce(events_per_message.handoff_requested_event_count, 0) > 0
             as has_handoff_requested,

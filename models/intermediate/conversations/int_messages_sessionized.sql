@@ -30,7 +30,9 @@ conversation_messages as (
         messages.intent_name,
         messages.model_name,
         messages.retrieved_document_ids,
+        messages.sentiment_label,
         messages.intent_confidence,
+        messages.sentiment_score,
         messages.input_tokens,
         messages.output_tokens,
         messages.latency_ms,
@@ -119,11 +121,13 @@ final as (
         intent_name,
         model_name,
         retrieved_document_ids,
+        sentiment_label,
 
         -- numerics
         message_sequence,
         session_number,
         intent_confidence,
+        sentiment_score,
         input_tokens,
         output_tokens,
         latency_ms,

@@ -5,6 +5,7 @@
     'error_code': 'text',
     'reason': 'text',
     'document_ids': 'text_array',
+    'scores': 'text_array',
 } -%}
 
 with
@@ -79,6 +80,13 @@ final as (
             as tool_duration_ms,
         {{ array_length(struct_field('parsed.payload_struct', 'document_ids')) }}
             as retrieved_document_count,
+        -- the retriever's score of its rank-1 document (payload `scores`, in rank order)
+        case
+            when parsed.event_type = 'retrieval'
+                then {{ try_cast(
+                    array_element(struct_field('parsed.payload_struct', 'scores'), 1), 'double'
+                ) }}
+        end as retrieval_top_score,
 
         -- booleans
         case

@@ -6,13 +6,27 @@ conversations as (
 
 ),
 
+-- every day of the calendar years that hold conversations, with data or not: a report can
+-- join its days to dim_date and see the empty ones, and next days join before they have data
+year_starts as (
+
+    select
+        cast({{ dbt.date_trunc('year', 'min(conversation_date)') }} as date) as first_year_start,
+        cast({{ dbt.date_trunc('year', 'max(conversation_date)') }} as date) as last_year_start
+
+    from conversations
+
+),
+
 bounds as (
 
     select
-        min(conversation_date) as first_date,
-        max(conversation_date) as last_date
+        first_year_start as first_date,
+        {{ add_days(
+            'cast(' ~ dbt.date_trunc('year', add_days('last_year_start', 366)) ~ ' as date)', -1
+        ) }} as last_date
 
-    from conversations
+    from year_starts
 
 ),
 

@@ -21,6 +21,7 @@ renamed as (
         locale,
         bot_version,
         end_reason,
+        experiment_variant,
         attributes,
 
         -- timestamps (UTC)

@@ -21,9 +21,11 @@ renamed as (
         intent_name,
         model as model_name,
         retrieved_document_ids,
+        sentiment_label,
 
         -- numerics
         intent_confidence,
+        sentiment_score,
         usage_input_tokens as input_tokens,
         usage_output_tokens as output_tokens,
         latency_ms,

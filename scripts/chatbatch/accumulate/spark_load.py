@@ -102,10 +102,14 @@ def spark_session(conf: dict[str, str]) -> SparkSession:
 def register_functions(session: SparkSession) -> None:
     """The project's Python functions, under the names the ``default__`` macros call:
     ``redact_pii`` (``chatbatch.transform.redact.redact``, the single implementation of the PII
-    rules; the dbt-duckdb plugin registers the same function on DuckDB)."""
+    rules; the dbt-duckdb plugin registers the same function on DuckDB) and the experiment
+    statistics' distribution functions (``chatbatch.transform.stats.FUNCTIONS``)."""
     from chatbatch.transform.redact import redact
+    from chatbatch.transform.stats import FUNCTIONS
 
     session.udf.register("redact_pii", redact, "string")
+    for name, (function, _arity) in FUNCTIONS.items():
+        session.udf.register(name, function, "double")
 
 
 def ensure_state(spark: SparkSession) -> None:

@@ -44,7 +44,7 @@ class Field:
     type: FieldType
     required: bool = False
     enum: tuple[str, ...] = ()
-    staged: bool = True  # False: a drift field, accepted and kept raw, not typed by staging
+    staged: bool = True  # False: a drift field, typed leniently by staging, never quarantines
     description: str = ""
 
     @property
@@ -92,7 +92,7 @@ class EntityContract:
 
     @property
     def drift_fields(self) -> tuple[str, ...]:
-        """Top-level names of the fields that are accepted but not staged."""
+        """Top-level names of the drift fields (accepted, typed leniently, never judged)."""
         return tuple(dict.fromkeys(f.path[0] for f in self.fields if not f.staged))
 
 

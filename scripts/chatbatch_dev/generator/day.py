@@ -9,6 +9,7 @@ import numpy as np
 
 import chatbatch_dev.generator.catalog as C
 
+from . import experiment
 from .kb import N_DOCS, KbDoc
 from .phrasing import Phraser
 from .pii import pii_flat
@@ -174,6 +175,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     engaged = rng.random(n) >= 0.08
     n_turns = np.clip(2 + rng.poisson(2.8, n), 1, 8)
     n_turns = np.where(rng.random(n) < 0.1, 1, n_turns)
+    variant = experiment.assign_variants(seed, day, day >= run.drift_from_day, u_day, u_k)
     abandoned = engaged & (rng.random(n) < 0.11)
     p_hand = np.where(INT_HUMAN[intent], 0.55, 0.05)
     handoff = engaged & ~abandoned & (rng.random(n) < p_hand)
@@ -414,8 +416,10 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
     end_gap = np.where(end_reason == C.END_REASON["timeout"], 900_000, rng.integers(5_000, 90_000, n))
     ended = last_ms + end_gap
     ended = ended // 1000 * 1000 + 1000
-    resolved = engaged & ~abandoned & (rng.random(n) < 0.35)
-    confirmed = rng.random(n) < np.where(had_fb | handoff, 0.5, 0.8)
+    resolve_draw = rng.random(n)
+    resolved = engaged & ~abandoned & (resolve_draw < 0.35 + experiment.resolution_lift(bot, variant))
+    # the experiment's extra resolutions (draw above the base) are confirmed by the user
+    confirmed = (rng.random(n) < np.where(had_fb | handoff, 0.5, 0.8)) | (resolve_draw >= 0.35)
     cidx = np.flatnonzero(resolved)
     for flag, name in ((True, "resolution_confirmed"), (False, "resolution_denied")):
         rr = cidx[confirmed[cidx] == flag]
@@ -517,7 +521,7 @@ def simulate_day(run: RunInfo, day: int) -> DayData:
         -1,
     )
     utm = np.where(channel == 0, rng.integers(0, len(C.UTM_SOURCES), n), -1)
-    variant = np.where(drift, rng.integers(0, len(C.EXPERIMENT_VARIANTS), n), -1)
+    rng.integers(0, len(C.EXPERIMENT_VARIANTS), n)  # the former variant draw: later draws stay the same
     stats["drift_conversations"] = 2 * int((variant >= 0).sum())
     conversations: Cols = {
         "conv": c_rows,

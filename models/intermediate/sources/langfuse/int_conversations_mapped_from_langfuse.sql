@@ -55,6 +55,7 @@ final as (
         cast(null as varchar) as locale,
         roots.bot_version,
         cast(null as varchar) as end_reason,
+        cast(null as varchar) as experiment_variant,
         cast(null as json) as attributes,
 
         -- timestamps (UTC)

@@ -65,6 +65,7 @@ final as (
         cast(null as varchar) as locale,
         bots.bot_version,
         cast(null as varchar) as end_reason,
+        cast(null as varchar) as experiment_variant,
         cast(null as json) as attributes,
 
         -- timestamps (UTC)

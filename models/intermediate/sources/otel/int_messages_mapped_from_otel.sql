@@ -177,9 +177,11 @@ final as (
         cast(null as varchar) as intent_name,
         model_name,
         retrieved_document_ids,
+        cast(null as varchar) as sentiment_label,
 
         -- numerics
         cast(null as double) as intent_confidence,
+        cast(null as double) as sentiment_score,
         input_tokens,
         output_tokens,
         latency_ms,

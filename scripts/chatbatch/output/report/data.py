@@ -43,6 +43,30 @@ KPIS: tuple[tuple[str, str, str, str], ...] = (
 )
 # the report's periods (all channels and bots together), its columns named as the KPIs;
 # marts.rpt_period_tool_usage holds the same periods per tool
+# the experiments table: each experiment's whole run (marts.rpt_experiments)
+EXPERIMENT_COLUMNS = (
+    "experiment_id",
+    "variant",
+    "is_control",
+    "period_start_date",
+    "period_end_date",
+    "conversations",
+    "engaged_conversations",
+    "resolution_rate",
+    "resolution_rate_ci_low",
+    "resolution_rate_ci_high",
+    "resolution_lift_abs",
+    "resolution_p_value",
+    "escalation_rate",
+    "escalation_p_value",
+    "csat_avg",
+    "csat_p_value",
+    "cost_per_conversation_usd",
+    "is_sample_too_small",
+    "has_sample_ratio_mismatch",
+    "srm_p_value",
+    "crossover_users",
+)
 PERFORMANCE = "marts.rpt_period_performance"
 
 
@@ -60,6 +84,8 @@ class ReportData:
     batches: list[BatchRecord]  # run records of the period's batches
     trend_start: date  # the charts' first day: four weeks back, or the first day with data
     quarantine: list[dict[str, Any]] = field(default_factory=list)  # reason, lines
+    experiments: list[dict[str, Any]] = field(default_factory=list)  # rpt_experiments run rows
+    reasons: list[dict[str, Any]] = field(default_factory=list)  # fallback / handoff reasons
 
     @property
     def has_data(self) -> bool:
@@ -218,6 +244,27 @@ def load(analytics: Path, period: Period, batch: BatchRecord | None = None) -> R
                 order by 2 desc, 1
                 """,
                 [batch_ids],
+            ),
+            experiments=_rows(
+                con,
+                f"""
+                select {", ".join(EXPERIMENT_COLUMNS)}
+                from marts.rpt_experiments
+                where period_kind = 'run' and period_start_date <= ?
+                order by experiment_id, variant
+                """,
+                [period.end],
+            ),
+            reasons=_rows(
+                con,
+                """
+                select reason_kind, reason, sum(messages) as messages, sum(conversations) as conversations
+                from marts.rpt_fallback_handoff_reasons
+                where conversation_date between ? and ?
+                group by 1, 2
+                order by 1, 3 desc, 2
+                """,
+                [period.start, period.end],
             ),
         )
     finally:

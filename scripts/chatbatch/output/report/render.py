@@ -107,7 +107,52 @@ def render(data: ReportData) -> str:
         health_charts=[_markup(chart(data)) for chart in charts.HEALTH_CHARTS],
         batches=data.batches,
         quarantine=data.quarantine,
+        experiments=[_experiment_row(row) for row in data.experiments],
+        reasons=data.reasons,
     )
+
+
+NONE = "\u2013"  # an en dash for a missing figure
+
+
+def _pct(value: float | None) -> str:
+    return NONE if value is None else f"{value * 100:.1f} %"
+
+
+def _p(value: float | None) -> str:
+    return NONE if value is None else "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def _experiment_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One variant of an experiment, formatted; `significant` when p < 0.05 and readable."""
+    readable = not row["is_sample_too_small"] and not row["has_sample_ratio_mismatch"]
+    p = row["resolution_p_value"]
+    lift = row["resolution_lift_abs"]
+    return {
+        "experiment": row["experiment_id"],
+        "variant": row["variant"] + (" (control)" if row["is_control"] else ""),
+        "days": f"{row['period_start_date'].isoformat()} … {row['period_end_date'].isoformat()}",
+        "conversations": f"{row['conversations']:,}",
+        "resolution": f"{_pct(row['resolution_rate'])} "
+        f"[{_pct(row['resolution_rate_ci_low'])}, {_pct(row['resolution_rate_ci_high'])}]",
+        "lift": NONE if lift is None else f"{lift * 100:+.1f} pp",
+        "p_value": _p(p),
+        "escalation_p": _p(row["escalation_p_value"]),
+        "csat": NONE if row["csat_avg"] is None else f"{row['csat_avg']:.2f} (p {_p(row['csat_p_value'])})",
+        "cost": NONE
+        if row["cost_per_conversation_usd"] is None
+        else f"{row['cost_per_conversation_usd']:.4f}",
+        "flags": ", ".join(
+            flag
+            for flag, on in (
+                ("too small", row["is_sample_too_small"]),
+                (f"SRM (p {_p(row['srm_p_value'])})", row["has_sample_ratio_mismatch"]),
+                (f"{row['crossover_users']} crossover users", row["crossover_users"] > 0),
+            )
+            if on
+        ),
+        "significant": readable and p is not None and p < 0.05,
+    }
 
 
 def _markup(chart: charts.Chart) -> dict[str, Any]:
