@@ -69,3 +69,15 @@ def test_hungarian_matching_is_one_to_one() -> None:
     topics, mapping = match_ids(previous, fitted, next_id=3, params=PARAMS)
     assert len(topics) == 1 and topics[0].topic_id in (1, 2)
     assert sum(m.topic_id is None for m in mapping) == 1
+
+
+def test_texts_without_tokens_join_no_topic_and_do_not_break_the_fit() -> None:
+    """A text of only punctuation or placeholders embeds to a zero vector (no direction): the
+    fit leaves it out (found by the standard-scale bench) and assignment leaves it pending."""
+    params = TopicParams()
+    kind = "gift card balance"
+    texts = ["[EMAIL]", "?!", *(f"{kind} {word}" for word in ("please", "check", "left", "now", "today"))]
+    topics = fit(texts, [3] * len(texts), params)
+    assert len(topics) == 1 and "?!" not in topics[0].examples
+    assert not np.any(embed(["?!"], params))
+    assert assign(embed(["?!"], params), topics, params)[0].topic_id is None

@@ -109,11 +109,15 @@ def fit(texts: Sequence[str], counts: Sequence[int], params: TopicParams) -> lis
     """Topics of the distinct ``texts`` (``counts``: messages per text), with provisional
     ids 1..n by size (then representative text); :func:`match_ids` gives the final ids."""
     order = sorted(range(len(texts)), key=lambda i: (-counts[i], texts[i]))[: params.max_fit_texts]
+    vectors = embed([texts[i] for i in order], params)
+    # a text with no token (only punctuation or redaction placeholders) embeds to zero: it has
+    # no direction, so it joins no topic (cosine distance is undefined for it) and stays pending
+    embedded = np.linalg.norm(vectors, axis=1) > 0
+    order, vectors = [i for i, keep in zip(order, embedded, strict=True) if keep], vectors[embedded]
     texts = [texts[i] for i in order]
     weights = np.array([counts[i] for i in order], dtype=np.float64)
     if len(texts) < 2:
         return []
-    vectors = embed(texts, params)
     labels = AgglomerativeClustering(
         n_clusters=None, distance_threshold=params.fit_distance, metric="cosine", linkage="average"
     ).fit_predict(vectors)
