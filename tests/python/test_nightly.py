@@ -49,6 +49,17 @@ def _nights(last: date = LAST) -> list[str]:
     return [(START + timedelta(days=i)).isoformat() for i in range((last - START).days + 1)]
 
 
+def _before_last(reference: dict) -> Path:
+    """A fresh copy of the home before the last night, always at the same path (the home the
+    first nights ran in): dbt's partial-parse cache (state/dbt/target) is valid only for the
+    home it was written in (the profile names the path), so each test starts from a parsed
+    project, as a real home does night after night, instead of parsing it again."""
+    home = reference["rerun_home"]
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(reference["before_last"], home)
+    return home
+
+
 def _run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """chatbatch in a separate process (needed to SIGKILL it or run it concurrently)."""
     return subprocess.run(
@@ -65,19 +76,25 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Six nights (with duplicates, late arrivals, schema drift), and a full refresh of
     the same files in a second home: the published marts must be identical."""
     root = tmp_path_factory.mktemp("reference")
-    nightly_home, full_home = root / "nightly", root / "full"
-    _generate(nightly_home / "landing")
-    shutil.copytree(nightly_home / "landing", full_home / "landing")
+    nightly_home, full_home, rerun_home = root / "nightly", root / "full", root / "rerun"
+    _generate(rerun_home / "landing")
+    shutil.copytree(rerun_home / "landing", full_home / "landing")
     before_last = root / "before_last"
+    home = rerun_home
     for night in _nights():
         if night == LAST.isoformat():
-            shutil.copytree(nightly_home, before_last)  # the kill tests start from here
-        result = _run_cli(nightly_home, "nightly", "--date", night)
+            # the kill tests start from here, in rerun_home (see _before_last); the last night
+            # of the reference runs in a copy
+            shutil.copytree(rerun_home, before_last)
+            shutil.copytree(rerun_home, nightly_home)
+            home = nightly_home
+        result = _run_cli(home, "nightly", "--date", night)
         assert result.returncode == 0, result.stderr[-3000:]
     result = _run_cli(full_home, "nightly", "--date", LAST.isoformat(), "--full-refresh")
     assert result.returncode == 0, result.stderr[-3000:]
     return {
         "before_last": before_last,
+        "rerun_home": rerun_home,
         "landing": nightly_home / "landing",
         "nightly": fingerprint(nightly_home / "analytics.duckdb"),
         "full": fingerprint(full_home / "analytics.duckdb"),
@@ -156,9 +173,8 @@ def test_backfill_reprocesses_a_window_idempotently(reference: dict) -> None:
         "record:torn",  # while writing the run record
     ],
 )
-def test_kill_anywhere_then_rerun_equals_clean(reference: dict, tmp_path: Path, kill_at: str) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+def test_kill_anywhere_then_rerun_equals_clean(reference: dict, kill_at: str) -> None:
+    home = _before_last(reference)
     night = LAST.isoformat()
     killed = _run_cli(home, "nightly", "--date", night, env={"CHATBATCH_KILL_AT": kill_at})
     assert killed.returncode == -9, f"{kill_at} was never reached: {killed.stdout[-2000:]}"
@@ -230,8 +246,7 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     )
     planted = project / "tests" / "dbt" / "planted_failure.sql"
     planted.write_text("-- planted by the test: always fails\nselect 1 as failure\n")
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+    home = _before_last(reference)
     before = fingerprint(home / "analytics.duckdb")
     env = {
         "CHATBATCH_PROJECT_DIR": str(project),
@@ -248,8 +263,7 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
 def test_quality_breach_exits_4_and_publishes_nothing(
     reference: dict, tmp_path: Path, webhook: list[dict]
 ) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+    home = _before_last(reference)
     before = fingerprint(home / "analytics.duckdb")
     dirty = tmp_path / "dirty"
     bad_day = LAST + timedelta(days=10)
@@ -278,9 +292,8 @@ def test_concurrent_run_exits_3_naming_the_holder(home: Paths, capsys: pytest.Ca
     assert f"pid {os.getpid()}" in err and "since" in err
 
 
-def test_analyst_reads_while_a_build_runs(reference: dict, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+def test_analyst_reads_while_a_build_runs(reference: dict) -> None:
+    home = _before_last(reference)
     analyst = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
     batch_id = len(_history_lines_by_batch(home)) + 1
     process = subprocess.Popen(
