@@ -83,7 +83,7 @@ dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 		--conversations-per-day 150 --seed 7 --dirty-rate 0.02
 	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch nightly --date 2026-11-10
 
-PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=15
+PYTEST_ARGS ?= -n 2 --dist loadscope --durations=15
 pytest: $(STAMP) ## the Python test suite (real dbt and DuckDB, on 2 workers; PYTEST_ARGS= for one)
 	$(BIN)/pytest $(PYTEST_ARGS)
 

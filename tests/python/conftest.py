@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,16 +15,17 @@ import pytest
 
 from chatbatch.core.paths import Paths
 
-# The groups that build the most warehouses, longest first (seconds on one worker of the
-# 2-core CI machine; the table is in the last CI log, `--durations`). They are handed out
-# first so that the two workers finish together: a long group taken last would run alone.
-# pyproject's `--no-loadscope-reorder` keeps this order (xdist would sort by test count).
-LONGEST_GROUPS = (
+# The modules that build the most warehouses, longest first (the last CI log's
+# `--durations` says how long). Workers take them first, so that the two finish together:
+# a long module taken last would run alone. pyproject's `--no-loadscope-reorder` keeps
+# this order (xdist would sort modules by test count). test_kb_features comes early: the
+# first module that asks for `published_home` builds it.
+LONGEST_MODULES = (
     "test_nightly",
-    "published_home",
     "test_source_equivalence",
     "test_semantic_layer",
     "test_landing_layout",
+    "test_kb_features",
     "test_bench",
     "test_operator_errors",
     "test_quarantine_generated",
@@ -33,20 +36,12 @@ LONGEST_GROUPS = (
 )
 
 
-def _group(item: pytest.Item) -> str:
-    fixtures = getattr(item, "fixturenames", ())
-    return "published_home" if "published_home" in fixtures else item.module.__name__.rsplit(".", 1)[-1]
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``make pytest`` runs ``-n 2 --dist loadgroup``) a module's tests
-    stay on one worker, so a module-scoped build happens once; the modules that read the
-    session's ``published_home`` share one worker, so it is built once too. The longest
-    groups run first (``LONGEST_GROUPS``), the rest in collection order."""
-    rank = {group: index for index, group in enumerate(LONGEST_GROUPS)}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: modules stay whole
+    """``make pytest`` runs ``-n 2 --dist loadscope``: a module's tests stay on one worker,
+    so a module-scoped build happens once. The longest modules run first, the rest in
+    collection order (a stable sort: every module stays in one piece)."""
+    rank = {name: index for index, name in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
 
 
 @pytest.fixture
@@ -103,16 +98,39 @@ def _no_nightly_report() -> Iterator[None]:
 PUBLISHED_LAST_NIGHT = "2026-11-09"
 
 
+def _shared_tmp(factory: pytest.TempPathFactory) -> Path:
+    """The session's temp folder, the same for every xdist worker (each has its own below)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
-def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+def published_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
     """One small home built by the real nightly batch, shared read-only by the tests of
     what analysts see (the HTML report, the README's queries): nine days of slightly dirty
-    exports, one batch. Tests must not write to it (copy it first)."""
+    exports, one batch. Tests must not write to it (copy it first). Built once per test
+    session: the first xdist worker that needs it builds it, under a file lock."""
+    root = _shared_tmp(tmp_path_factory) / "published"
+    root.mkdir(exist_ok=True)
+    with (root / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "failed").exists():
+            pytest.fail("published_home: its build failed on another worker (see there)")
+        if not (root / "built").exists():
+            try:
+                _build_published_home(root / "home")
+            except BaseException:
+                (root / "failed").touch()
+                raise
+            (root / "built").touch()
+    yield Paths(home=(root / "home").resolve())
+
+
+def _build_published_home(home: Path) -> None:
     from chatbatch_dev.generator import generate
 
     from chatbatch.cli import main
 
-    home = tmp_path_factory.mktemp("published") / "home"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CHATBATCH_HOME", str(home))
         patch.setenv("CHATBATCH_REPORT", "on")
@@ -127,4 +145,3 @@ def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
             dirty_rate=0.02,
         )
         assert main(["nightly", "--date", PUBLISHED_LAST_NIGHT]) == 0
-    return paths
