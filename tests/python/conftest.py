@@ -6,7 +6,7 @@ import fcntl
 import gzip
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from chatbatch.core.paths import Paths
+from tests.python import nightly_reference as nightly_history
 
 # The modules that build the most warehouses, longest first (the last CI log's
 # `--durations` says how long). Workers take them first, so that the two finish together:
@@ -21,7 +22,7 @@ from chatbatch.core.paths import Paths
 # this order (xdist would sort modules by test count). test_kb_features comes early: the
 # first module that asks for `published_home` builds it.
 LONGEST_MODULES = (
-    "test_nightly",
+    "test_nightly",  # builds nightly_reference, which test_nightly_kill reads
     "test_source_equivalence",
     "test_semantic_layer",
     "test_landing_layout",
@@ -33,6 +34,7 @@ LONGEST_MODULES = (
     "test_staging",
     "test_source_models",
     "test_source_models_otel",
+    "test_nightly_kill",  # late: the reference is built by then
 )
 
 
@@ -104,26 +106,38 @@ def _shared_tmp(factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-@pytest.fixture(scope="session")
-def published_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
-    """One small home built by the real nightly batch, shared read-only by the tests of
-    what analysts see (the HTML report, the README's queries): nine days of slightly dirty
-    exports, one batch. Tests must not write to it (copy it first). Built once per test
-    session: the first xdist worker that needs it builds it, under a file lock."""
-    root = _shared_tmp(tmp_path_factory) / "published"
+def _once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """``<session temp>/<name>``, built by ``build`` once per test session: under xdist the
+    first worker that asks builds it under a file lock, the others wait and reuse it."""
+    root = _shared_tmp(factory) / name
     root.mkdir(exist_ok=True)
     with (root / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (root / "failed").exists():
-            pytest.fail("published_home: its build failed on another worker (see there)")
+            pytest.fail(f"{name}: its build failed on another worker (see there)")
         if not (root / "built").exists():
             try:
-                _build_published_home(root / "home")
+                build(root)
             except BaseException:
                 (root / "failed").touch()
                 raise
             (root / "built").touch()
-    yield Paths(home=(root / "home").resolve())
+    return root
+
+
+@pytest.fixture(scope="session")
+def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """One small home built by the real nightly batch, shared read-only by the tests of
+    what analysts see (the HTML report, the README's queries): nine days of slightly dirty
+    exports, one batch. Tests must not write to it (copy it first)."""
+    root = _once(tmp_path_factory, "published", lambda root: _build_published_home(root / "home"))
+    return Paths(home=(root / "home").resolve())
+
+
+@pytest.fixture(scope="session")
+def nightly_reference(tmp_path_factory: pytest.TempPathFactory) -> nightly_history.Reference:
+    """The nights of test_nightly and test_nightly_kill (tests/python/nightly_reference.py)."""
+    return nightly_history.load(_once(tmp_path_factory, "nightly_reference", nightly_history.build))
 
 
 def _build_published_home(home: Path) -> None:
