@@ -18,7 +18,7 @@ SOURCE ?= v1
 CI_HOME := $(CURDIR)/build/ci-home
 DOCS_PORT ?= 8080
 
-.PHONY: help venv demo demo-dates test lint dbt-ci pytest clean bench docs docs-generate test-spark venv-spark
+.PHONY: help venv demo demo-dates test checks lint dbt-ci pytest clean bench docs docs-generate test-spark venv-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -83,7 +83,7 @@ dbt-ci: $(STAMP) ## dbt build (ci target) on freshly generated data
 		--conversations-per-day 150 --seed 7 --dirty-rate 0.02
 	CHATBATCH_HOME=$(CI_HOME) DBT_TARGET=ci $(BIN)/chatbatch nightly --date 2026-11-10
 
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?= -n 2 --dist loadscope --durations=15
 pytest: $(STAMP) ## the Python test suite (real dbt and DuckDB, on 2 workers; PYTEST_ARGS= for one)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -95,7 +95,15 @@ docs-generate: $(STAMP) ## write the dbt docs site to target/ (on the CI warehou
 docs: docs-generate ## build and serve the dbt docs site on http://localhost:$(DOCS_PORT)
 	$(BIN)/dbt docs serve --profiles-dir profiles --port $(DOCS_PORT) --no-browser
 
-test: lint dbt-ci docs-generate pytest ## everything CI runs
+test: $(STAMP) ## everything CI runs: lint, dbt-ci and docs-generate in turn, beside pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=target checks pytest
+
+# lint, dbt-ci, docs-generate one after the other: make test runs them beside pytest, which
+# uses none of their files (pytest builds in temp homes; they write build/ci-home, target/, logs/)
+checks: $(STAMP)
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory dbt-ci
+	$(MAKE) --no-print-directory docs-generate
 
 clean: ## remove generated state (keeps .venv)
 	rm -rf build target logs data

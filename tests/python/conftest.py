@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,16 +14,41 @@ import duckdb
 import pytest
 
 from chatbatch.core.paths import Paths
+from tests.python import nightly_reference as nightly_history
+
+# The modules that build the most warehouses, longest first (the last CI log's
+# `--durations` says how long). Workers take them first, so that the two finish together:
+# a long module taken last would run alone. pyproject's `--no-loadscope-reorder` keeps
+# this order (xdist would sort modules by test count). test_kb_features comes early: the
+# first module that asks for `published_home` builds it.
+LONGEST_MODULES = (
+    "test_nightly",  # builds nightly_reference, which test_nightly_kill reads
+    "test_privacy_retention",
+    "test_source_equivalence",
+    "test_forget",
+    "test_semantic_layer",
+    "test_landing_layout",
+    "test_topics_nightly",
+    "test_ml_loop",
+    "test_kb_features",
+    "test_experiments",
+    "test_bench",
+    "test_operator_errors",
+    "test_quarantine_generated",
+    "test_metrics_recompute",
+    "test_staging",
+    "test_source_models",
+    "test_source_models_otel",
+    "test_nightly_kill",  # late: the reference is built by then
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``make pytest`` runs ``-n 2 --dist loadgroup``) a module's tests
-    stay on one worker, so a module-scoped build happens once; the modules that read the
-    session's ``published_home`` share one worker, so it is built once too."""
-    for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        group = "published_home" if "published_home" in fixtures else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
+    """``make pytest`` runs ``-n 2 --dist loadscope``: a module's tests stay on one worker,
+    so a module-scoped build happens once. The longest modules run first, the rest in
+    collection order (a stable sort: every module stays in one piece)."""
+    rank = {name: index for index, name in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
 
 
 @pytest.fixture
@@ -78,16 +105,51 @@ def _no_nightly_report() -> Iterator[None]:
 PUBLISHED_LAST_NIGHT = "2026-11-09"
 
 
+def _shared_tmp(factory: pytest.TempPathFactory) -> Path:
+    """The session's temp folder, the same for every xdist worker (each has its own below)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """``<session temp>/<name>``, built by ``build`` once per test session: under xdist the
+    first worker that asks builds it under a file lock, the others wait and reuse it."""
+    root = _shared_tmp(factory) / name
+    root.mkdir(exist_ok=True)
+    with (root / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "failed").exists():
+            pytest.fail(f"{name}: its build failed on another worker (see there)")
+        if not (root / "built").exists():
+            try:
+                build(root)
+            except BaseException:
+                (root / "failed").touch()
+                raise
+            (root / "built").touch()
+    return root
+
+
 @pytest.fixture(scope="session")
 def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """One small home built by the real nightly batch, shared read-only by the tests of
     what analysts see (the HTML report, the README's queries): nine days of slightly dirty
     exports, one batch. Tests must not write to it (copy it first)."""
+    root = _once(tmp_path_factory, "published", lambda root: _build_published_home(root / "home"))
+    return Paths(home=(root / "home").resolve())
+
+
+@pytest.fixture(scope="session")
+def nightly_reference(tmp_path_factory: pytest.TempPathFactory) -> nightly_history.Reference:
+    """The nights of test_nightly and test_nightly_kill (tests/python/nightly_reference.py)."""
+    return nightly_history.load(_once(tmp_path_factory, "nightly_reference", nightly_history.build))
+
+
+def _build_published_home(home: Path) -> None:
     from chatbatch_dev.generator import generate
 
     from chatbatch.cli import main
 
-    home = tmp_path_factory.mktemp("published") / "home"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CHATBATCH_HOME", str(home))
         patch.setenv("CHATBATCH_REPORT", "on")
@@ -102,4 +164,3 @@ def published_home(tmp_path_factory: pytest.TempPathFactory) -> Paths:
             dirty_rate=0.02,
         )
         assert main(["nightly", "--date", PUBLISHED_LAST_NIGHT]) == 0
-    return paths

@@ -1,5 +1,5 @@
-"""The nightly batch: incremental equals full refresh, kills are repaired, failures
-never publish, the lock holds, analysts can always read."""
+"""The nightly batch: incremental equals full refresh, failures never publish, the lock
+holds, analysts can always read (kills are repaired: test_nightly_kill)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -27,76 +27,40 @@ from chatbatch.output.archive import ArchiveExport
 from chatbatch.output.ml import MlDatasetsExport
 from chatbatch.output.workload import WorkloadContext
 from tests.python.marts import fingerprint
-
-START = date(2026, 11, 1)
-DAYS = 6
-LAST = START + timedelta(days=DAYS - 1)
-
-
-def _generate(landing: Path, dirty_rate: float = 0.01, days: int = DAYS, seed: int = 5) -> None:
-    generate(
-        landing=landing,
-        start=START,
-        days=days,
-        conversations_per_day=60,
-        seed=seed,
-        dirty_rate=dirty_rate,
-    )
+from tests.python.nightly_reference import (
+    LAST,
+    START,
+    Reference,
+    history_lines,
+    restore_before_last,
+    run_cli,
+)
 
 
-def _nights(last: date = LAST) -> list[str]:
-    """Every export date up to `last`, one nightly run each."""
-    return [(START + timedelta(days=i)).isoformat() for i in range((last - START).days + 1)]
-
-
-def _run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """chatbatch in a separate process (needed to SIGKILL it or run it concurrently)."""
-    return subprocess.run(
-        [sys.executable, "-m", "chatbatch.cli", *args],
-        env={**os.environ, "CHATBATCH_HOME": str(home), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+@pytest.fixture
+def reference(nightly_reference: Reference) -> Reference:
+    """Six nights and a full refresh of the same files (tests/python/nightly_reference.py)."""
+    return nightly_reference
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Six nights (with duplicates, late arrivals, schema drift), and a full refresh of
-    the same files in a second home: the published marts must be identical."""
-    root = tmp_path_factory.mktemp("reference")
-    nightly_home, full_home = root / "nightly", root / "full"
-    _generate(nightly_home / "landing")
-    shutil.copytree(nightly_home / "landing", full_home / "landing")
-    before_last = root / "before_last"
-    for night in _nights():
-        if night == LAST.isoformat():
-            shutil.copytree(nightly_home, before_last)  # the kill tests start from here
-        result = _run_cli(nightly_home, "nightly", "--date", night)
-        assert result.returncode == 0, result.stderr[-3000:]
-    result = _run_cli(full_home, "nightly", "--date", LAST.isoformat(), "--full-refresh")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return {
-        "before_last": before_last,
-        "landing": nightly_home / "landing",
-        "nightly": fingerprint(nightly_home / "analytics.duckdb"),
-        "full": fingerprint(full_home / "analytics.duckdb"),
-        "features": [fingerprint(h / "analytics.duckdb", ("features",)) for h in (nightly_home, full_home)],
-        "home": nightly_home,
-    }
+def rerun_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one path this module's tests restore the home before the last night to
+    (nightly_reference.restore_before_last)."""
+    return tmp_path_factory.mktemp("rerun") / "home"
 
 
-def test_incremental_nights_equal_a_full_refresh(reference: dict) -> None:
-    assert reference["nightly"] == reference["full"]
-    assert any(count for count, _ in reference["nightly"].values())
-    nightly_features, full_features = reference["features"]
+def test_incremental_nights_equal_a_full_refresh(reference: Reference) -> None:
+    assert reference.nightly == reference.full_refresh
+    assert any(count for count, _ in reference.nightly.values())
+    nightly_features, full_features = reference.features
     assert nightly_features == full_features and nightly_features["features.feat_user_daily"][0] > 0
 
 
-def test_a_night_recomputes_messages_only_of_conversations_whose_rows_changed(reference: dict) -> None:
+def test_a_night_recomputes_messages_only_of_conversations_whose_rows_changed(reference: Reference) -> None:
     """A returning user's earlier conversations are recomputed for recontact
     (fct_conversations), their messages are not: a night costs what its data touches."""
-    con = duckdb.connect(str(reference["home"] / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(reference.home / "warehouse.duckdb"), read_only=True)
     try:
         last = con.execute("select max(batch_id) from intermediate.int_conversations_changed").fetchone()
         listed, conversations_recomputed, messages_recomputed = con.execute(
@@ -126,73 +90,27 @@ def test_a_night_recomputes_messages_only_of_conversations_whose_rows_changed(re
     assert messages_recomputed == 0
 
 
-def test_same_night_twice_is_a_noop(reference: dict, tmp_path: Path) -> None:
-    home = reference["home"]
+def test_same_night_twice_is_a_noop(reference: Reference, tmp_path: Path) -> None:
+    home = reference.home
     before = (home / "analytics.duckdb").stat().st_mtime_ns
-    result = _run_cli(home, "nightly", "--date", LAST.isoformat())
+    result = run_cli(home, "nightly", "--date", LAST.isoformat())
     assert result.returncode == 0
     assert "skipped (no new data)" in result.stdout
     assert (home / "analytics.duckdb").stat().st_mtime_ns == before
-    assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
+    assert fingerprint(home / "analytics.duckdb") == reference.nightly
 
 
-def test_backfill_reprocesses_a_window_idempotently(reference: dict) -> None:
-    home = reference["home"]
-    result = _run_cli(home, "backfill", "--start", "2026-11-02", "--end", "2026-11-04")
+def test_backfill_reprocesses_a_window_idempotently(reference: Reference) -> None:
+    home = reference.home
+    result = run_cli(home, "backfill", "--start", "2026-11-02", "--end", "2026-11-04")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
-    record = json.loads(_history_lines(home)[-1])
+    assert fingerprint(home / "analytics.duckdb") == reference.nightly
+    record = json.loads(history_lines(home)[-1])
     assert (record["command"], record["status"]) == ("backfill", "ok")
 
 
-@pytest.mark.parametrize(
-    "kill_at",
-    [
-        "ingest:file:3",  # during accumulation
-        "gate",  # inside the gate's transaction
-        "dbt:stg_chatbot__messages",  # mid dbt build, after the gate
-        "publish:before_rename",  # during publish
-        "publish:after_rename",  # published, not yet recorded
-        "record:torn",  # while writing the run record
-    ],
-)
-def test_kill_anywhere_then_rerun_equals_clean(reference: dict, tmp_path: Path, kill_at: str) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
-    night = LAST.isoformat()
-    killed = _run_cli(home, "nightly", "--date", night, env={"CHATBATCH_KILL_AT": kill_at})
-    assert killed.returncode == -9, f"{kill_at} was never reached: {killed.stdout[-2000:]}"
-    rerun = _run_cli(home, "nightly", "--date", night)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert fingerprint(home / "analytics.duckdb") == reference["nightly"]
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        files_on_disk = sum(
-            1
-            for p in (home / "landing").rglob("*.jsonl*")
-            if p.parent.name.removeprefix("export_date=") <= night
-        )
-        assert con.execute("select count(*) from chatbatch.landing_files").fetchone() == (files_on_disk,)
-    finally:
-        con.close()
-    statuses = [json.loads(line)["status"] for line in _history_lines(home)]
-    assert statuses[-1] == "ok"
-
-
-def _history_lines(home: Path) -> list[str]:
-    lines = (home / "state" / "run_history.jsonl").read_text().splitlines()
-    out = []
-    for line in lines:
-        try:
-            json.loads(line)
-            out.append(line)
-        except ValueError:
-            continue
-    return out
-
-
-def _history_lines_by_batch(home: Path) -> dict[int, str]:
-    return {json.loads(line)["batch_id"]: line for line in _history_lines(home)}
+def __history_lines_by_batch(home: Path) -> dict[int, str]:
+    return {json.loads(line)["batch_id"]: line for line in history_lines(home)}
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -220,7 +138,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
 
 def test_failing_dbt_test_blocks_publish_and_alerts(
-    reference: dict, tmp_path: Path, webhook: list[dict]
+    reference: Reference, rerun_home: Path, tmp_path: Path, webhook: list[dict]
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(
@@ -230,14 +148,13 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     )
     planted = project / "tests" / "dbt" / "planted_failure.sql"
     planted.write_text("-- planted by the test: always fails\nselect 1 as failure\n")
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+    home = restore_before_last(reference, rerun_home)
     before = fingerprint(home / "analytics.duckdb")
     env = {
         "CHATBATCH_PROJECT_DIR": str(project),
         "CHATBATCH_WEBHOOK_URL": os.environ["CHATBATCH_WEBHOOK_URL"],
     }
-    result = _run_cli(home, "nightly", "--date", LAST.isoformat(), env=env)
+    result = run_cli(home, "nightly", "--date", LAST.isoformat(), env=env)
     assert result.returncode == 1
     assert "planted_failure" in result.stderr
     assert fingerprint(home / "analytics.duckdb") == before
@@ -246,10 +163,9 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
 
 
 def test_quality_breach_exits_4_and_publishes_nothing(
-    reference: dict, tmp_path: Path, webhook: list[dict]
+    reference: Reference, rerun_home: Path, tmp_path: Path, webhook: list[dict]
 ) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+    home = restore_before_last(reference, rerun_home)
     before = fingerprint(home / "analytics.duckdb")
     dirty = tmp_path / "dirty"
     bad_day = LAST + timedelta(days=10)
@@ -259,13 +175,13 @@ def test_quality_breach_exits_4_and_publishes_nothing(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     env = {"CHATBATCH_WEBHOOK_URL": os.environ["CHATBATCH_WEBHOOK_URL"]}
-    result = _run_cli(home, "nightly", "--date", bad_day.isoformat(), env=env)
+    result = run_cli(home, "nightly", "--date", bad_day.isoformat(), env=env)
     assert result.returncode == 4, result.stdout[-2000:]
     assert "max-error-rate" in result.stderr
     assert fingerprint(home / "analytics.duckdb") == before
     assert webhook and webhook[-1]["severity"] == "error"
     # rolled back: the same files are pending again, and a lenient threshold accepts them
-    retry = _run_cli(home, "nightly", "--date", bad_day.isoformat(), "--max-error-rate", "0.9")
+    retry = run_cli(home, "nightly", "--date", bad_day.isoformat(), "--max-error-rate", "0.9")
     assert retry.returncode == 0, retry.stderr[-2000:]
     assert fingerprint(home / "analytics.duckdb") != before
 
@@ -278,11 +194,10 @@ def test_concurrent_run_exits_3_naming_the_holder(home: Paths, capsys: pytest.Ca
     assert f"pid {os.getpid()}" in err and "since" in err
 
 
-def test_analyst_reads_while_a_build_runs(reference: dict, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(reference["before_last"], home)
+def test_analyst_reads_while_a_build_runs(reference: Reference, rerun_home: Path) -> None:
+    home = restore_before_last(reference, rerun_home)
     analyst = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
-    batch_id = len(_history_lines_by_batch(home)) + 1
+    batch_id = len(__history_lines_by_batch(home)) + 1
     process = subprocess.Popen(
         [sys.executable, "-m", "chatbatch.cli", "nightly", "--date", LAST.isoformat()],
         env={**os.environ, "CHATBATCH_HOME": str(home)},
@@ -297,7 +212,7 @@ def test_analyst_reads_while_a_build_runs(reference: dict, tmp_path: Path) -> No
     while process.poll() is None and time.monotonic() < deadline:
         running = [
             json.loads(line)["status"] == "running"
-            for line in _history_lines(home)
+            for line in history_lines(home)
             if json.loads(line)["batch_id"] == batch_id
         ]
         fresh = duckdb.connect(str(home / "analytics.duckdb"), read_only=True)
@@ -330,8 +245,8 @@ def _latest_ml_files(home: Path, dataset: str) -> dict[str, dict]:
     return json.loads((latest / "manifest.json").read_text())["files"]
 
 
-def test_exports_have_manifests_and_match_a_full_refresh(reference: dict) -> None:
-    nightly, full = reference["home"] / "exports", reference["home"].parent / "full" / "exports"
+def test_exports_have_manifests_and_match_a_full_refresh(reference: Reference) -> None:
+    nightly, full = reference.home / "exports", reference.home.parent / "full" / "exports"
     archive = json.loads((nightly / "archive" / "manifest.json").read_text())
     assert archive["months"]["2026-11"]["rows"] > 0
     assert archive["months"] == json.loads((full / "archive" / "manifest.json").read_text())["months"]
@@ -344,12 +259,12 @@ def test_exports_have_manifests_and_match_a_full_refresh(reference: dict) -> Non
         assert manifest["label_distribution"]["train"]
         # one version per night whose content changed, each kept as written
         assert len(versions) > 1
-        assert _latest_ml_files(reference["home"], dataset) == _latest_ml_files(full.parent, dataset)
+        assert _latest_ml_files(reference.home, dataset) == _latest_ml_files(full.parent, dataset)
 
 
-def test_no_planted_pii_in_any_exported_text(reference: dict) -> None:
+def test_no_planted_pii_in_any_exported_text(reference: Reference) -> None:
     pool = [value for values in planted_pii(5).values() for value in values]
-    files = sorted((reference["home"] / "exports").rglob("*.parquet"))
+    files = sorted((reference.home / "exports").rglob("*.parquet"))
     con = duckdb.connect()
     texts: list[str] = []
     for path in files:
@@ -359,7 +274,7 @@ def test_no_planted_pii_in_any_exported_text(reference: dict) -> None:
                 rows = con.execute(f'select "{name}" from read_parquet(?)', [str(path)]).fetchall()
                 texts += [value for (value,) in rows if value]
     # the rejected lines analysts see in the published audit schema are redacted too
-    published = duckdb.connect(str(reference["home"] / "analytics.duckdb"), read_only=True)
+    published = duckdb.connect(str(reference.home / "analytics.duckdb"), read_only=True)
     try:
         texts += [
             line for (line,) in published.execute("select raw_line from audit.quarantine_records").fetchall()
@@ -374,9 +289,9 @@ def test_no_planted_pii_in_any_exported_text(reference: dict) -> None:
     assert all(tags.values()), tags  # every kind was planted, and redacted
 
 
-def test_exports_rerun_rewrites_nothing(reference: dict, tmp_path: Path) -> None:
+def test_exports_rerun_rewrites_nothing(reference: Reference, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    shutil.copytree(reference["home"], home)
+    shutil.copytree(reference.home, home)
     before = _export_snapshot(home / "exports")
     # recomputed from scratch, as after a full refresh or backfill: the same bytes
     ctx = WorkloadContext(Paths(home=home), 999, LAST, lambda _: None, {}, full_refresh=True)
@@ -387,9 +302,9 @@ def test_exports_rerun_rewrites_nothing(reference: dict, tmp_path: Path) -> None
     assert _export_snapshot(home / "exports") == before
 
 
-def test_purge_deletes_only_archived_files_and_says_why(reference: dict, tmp_path: Path) -> None:
+def test_purge_deletes_only_archived_files_and_says_why(reference: Reference, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    shutil.copytree(reference["home"], home)
+    shutil.copytree(reference.home, home)
     # without a snapshot, files that have no archive (events, ...) cannot be purged;
     # purging them once a snapshot holds them: tests/python/test_privacy_retention.py
     shutil.rmtree(home / "snapshots")
@@ -397,12 +312,12 @@ def test_purge_deletes_only_archived_files_and_says_why(reference: dict, tmp_pat
     month = home / "exports" / "archive" / "month=2026-11" / "transcripts.parquet"
     original = month.read_bytes()
     month.write_bytes(original + b"x")  # the archive no longer matches its manifest
-    result = _run_cli(home, "purge", "--older-than", days)
+    result = run_cli(home, "purge", "--older-than", days)
     assert result.returncode == 1 and "does not match the sha256 of its manifest" in result.stdout
     month.write_bytes(original)
 
     landing = sorted(str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*.jsonl*"))
-    result = _run_cli(home, "purge", "--older-than", days)
+    result = run_cli(home, "purge", "--older-than", days)
     assert result.returncode == 1, result.stderr  # some files refused ...
     refused = [line for line in result.stdout.splitlines() if "REFUSE" in line]
     assert any("events records are not archived" in line for line in refused)
@@ -412,5 +327,5 @@ def test_purge_deletes_only_archived_files_and_says_why(reference: dict, tmp_pat
     left = sorted(str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*.jsonl*"))
     assert sorted(set(landing) - set(left)) == sorted(p["path"] for p in purged)  # ... the rest deleted
     # the next night neither misses nor reloads the purged files
-    result = _run_cli(home, "nightly", "--date", LAST.isoformat())
+    result = run_cli(home, "nightly", "--date", LAST.isoformat())
     assert result.returncode == 0 and "skipped (no new data)" in result.stdout, result.stdout

@@ -33,7 +33,7 @@ from chatbatch.cli import main
 from chatbatch.core.paths import PROJECT_DIR, Paths
 from chatbatch.output.publish import PUBLISHED_SCHEMAS
 
-DAY = "2026-11-02"
+DAY = "2026-11-01"  # the first night's day: published before and after the second
 GRAIN = ("channel", "bot_id", "bot_version")
 COUNT_METRICS = ("conversations", "engaged_conversations")
 RATE_METRICS = (
@@ -105,16 +105,28 @@ def _number(text: str) -> float | None:
     return None if text in ("", "None", "nan") else float(text)
 
 
-def test_semantic_layer_validates_and_matches_daily_report(home: Paths, query, tmp_path: Path) -> None:
-    generate(
-        landing=home.landing,
-        start=date(2026, 11, 1),
-        days=2,
-        conversations_per_day=80,
-        seed=5,
-        dirty_rate=0.0,
-    )
-    assert main(["nightly", "--date", "2026-11-08"]) == 0
+@pytest.fixture(scope="module")
+def first_night(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """Two days of exports, the first night run and published (DAY only). Both tests use
+    this home: the first reads DAY, the second runs the next night on it (DAY stays)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHATBATCH_HOME", str(tmp_path_factory.mktemp("semantic") / "home"))
+        home = Paths.from_env()
+        home.export()
+        generate(
+            landing=home.landing,
+            start=date(2026, 11, 1),
+            days=2,
+            conversations_per_day=60,
+            seed=5,
+            dirty_rate=0.0,
+        )
+        assert main(["nightly", "--date", DAY]) == 0  # publishes the first day only
+    return home
+
+
+def test_semantic_layer_validates_and_matches_daily_report(first_night: Paths, query, tmp_path: Path) -> None:
+    home = first_night
     # the runner keeps dbt's artefacts under CHATBATCH_HOME; mf looks in <project>/target
     project = _shadow_project(tmp_path / "project")
     (project / "target").symlink_to(home.dbt_target)
@@ -210,18 +222,10 @@ def _query_day_totals(project: Path, home: Paths, out: Path, nightly: subprocess
     return MfRun(result.returncode, rows, during, time.monotonic() - started, result.stdout + result.stderr)
 
 
-def test_mf_query_reads_the_published_side_while_a_nightly_builds(home: Paths, tmp_path: Path) -> None:
+def test_mf_query_reads_the_published_side_while_a_nightly_builds(first_night: Paths, tmp_path: Path) -> None:
     chatbatch_cli, dbt = _executable("chatbatch"), _executable("dbt")
     assert chatbatch_cli is not None and dbt is not None
-    generate(
-        landing=home.landing,
-        start=date(2026, 11, 1),
-        days=2,
-        conversations_per_day=60,
-        seed=5,
-        dirty_rate=0.0,
-    )
-    assert main(["nightly", "--date", "2026-11-01"]) == 0  # publishes the first day only
+    home = first_night  # the first day published; the second day's files wait
 
     # the README's path: `dbt parse` with the published target writes the project's manifest
     project = _shadow_project(tmp_path / "project")
