@@ -21,7 +21,7 @@ from pathlib import Path
 from chatbatch_dev.generator import generate
 
 from chatbatch.core.paths import Paths
-from tests.python.marts import fingerprint
+from tests.python.marts import TOPIC_MODEL_ROWS, fingerprint
 
 START = date(2026, 11, 1)
 DAYS = 6
@@ -38,6 +38,7 @@ class Reference:
     nightly: dict[str, tuple]  # fingerprint of home's published marts and audit
     full_refresh: dict[str, tuple]  # fingerprint of full's
     features: list[dict[str, tuple]]  # the features schema of home and of full
+    comparable: list[dict[str, tuple]]  # home's and full's, without the topic-model rows
 
     @property
     def landing(self) -> Path:
@@ -86,6 +87,9 @@ def build(root: Path) -> None:
     prints = {
         "nightly": fingerprint(nightly_home / "analytics.duckdb"),
         "full": fingerprint(full_home / "analytics.duckdb"),
+        "comparable": [
+            fingerprint(h / "analytics.duckdb", where=TOPIC_MODEL_ROWS) for h in (nightly_home, full_home)
+        ],
         "features": [fingerprint(h / "analytics.duckdb", ("features",)) for h in (nightly_home, full_home)],
     }
     (root / FINGERPRINTS).write_text(json.dumps(prints), encoding="utf-8")
@@ -105,6 +109,7 @@ def load(root: Path) -> Reference:
         nightly=tuples(prints["nightly"]),
         full_refresh=tuples(prints["full"]),
         features=[tuples(p) for p in prints["features"]],
+        comparable=[tuples(p) for p in prints["comparable"]],
     )
 
 
