@@ -258,12 +258,17 @@ def test_exports_have_manifests_and_match_a_full_refresh(reference: Reference) -
         versions = sorted((nightly / "ml" / dataset).glob("v=*"))
         manifest = json.loads((versions[-1] / "manifest.json").read_text())
         assert set(manifest["files"]) == {"train.parquet", "valid.parquet", "test.parquet"}
-        assert manifest["rows"] == sum(f["rows"] for f in manifest["files"].values()) > 0
+        assert manifest["rows"] == sum(f["rows"] for f in manifest["files"].values())
+        assert _latest_ml_files(reference.home, dataset) == _latest_ml_files(full.parent, dataset)
+        if dataset == "ml_response_preferences":
+            # pairs only between answers to the same prompt (issue 17): this small history has
+            # none; tests/python/test_ml_loop.py checks pairs on a bigger home
+            continue
+        assert manifest["rows"] > 0
         assert manifest["source_window"]["conversation_date_max"] <= LAST.isoformat()
         assert manifest["label_distribution"]["train"]
         # one version per night whose content changed, each kept as written
         assert len(versions) > 1
-        assert _latest_ml_files(reference.home, dataset) == _latest_ml_files(full.parent, dataset)
 
 
 def test_no_planted_pii_in_any_exported_text(reference: Reference) -> None:
