@@ -67,3 +67,12 @@ def fingerprint(
         return out
     finally:
         con.close()
+
+
+def query_rows(database: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` on ``database``, opened read-only."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

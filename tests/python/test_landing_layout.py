@@ -25,6 +25,7 @@ from chatbatch.contract import ENTITIES
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import MisfiledPath
 from tests.python.conftest import write_lines
+from tests.python.marts import query_rows
 
 
 def _touch(path: Path, text: str = '{"a": 1}\n') -> Path:
@@ -182,25 +183,17 @@ def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def _rows(database: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _lines_by_day(home: Path) -> list[tuple]:
     """Raw rows per entity and export date: every line of every landing file loaded."""
     union = " union all ".join(
         f"select '{e}', _export_date, count(*) from raw.{e} group by all" for e in ENTITIES
     )
-    return _rows(home / "warehouse.duckdb", f"{union} order by all")
+    return query_rows(home / "warehouse.duckdb", f"{union} order by all")
 
 
 def _reconciled_by_day(home: Path) -> list[tuple]:
     """What the audit accounted for (loaded + quarantined + duplicates = lines read)."""
-    return _rows(
+    return query_rows(
         home / "warehouse.duckdb",
         "select entity, export_date, lines_read from audit.audit_load_reconciliation "
         "where loaded + quarantined + duplicates = lines_read order by all",
@@ -209,13 +202,13 @@ def _reconciled_by_day(home: Path) -> list[tuple]:
 
 def _raw_counts(home: Path) -> dict[str, int]:
     return {
-        entity: _rows(home / "warehouse.duckdb", f"select count(*) from raw.{entity}")[0][0]
+        entity: query_rows(home / "warehouse.duckdb", f"select count(*) from raw.{entity}")[0][0]
         for entity in ENTITIES
     }
 
 
 def _misfiled_table(home: Path) -> list[tuple]:
-    return _rows(
+    return query_rows(
         home / "warehouse.duckdb",
         "select path, reason, first_seen_at, last_batch_id from chatbatch.landing_misfiled order by path",
     )
@@ -293,7 +286,7 @@ def test_a_night_with_stray_files_publishes_every_good_line(tmp_path: Path) -> N
     assert record.misfiled == [MisfiledPath(path, reason) for path, reason in EXPECTED[1:]]
     assert record.files == 1 and record.lines_read == resend_lines
     assert _raw_counts(bad)["conversations"] == raw_before["conversations"] + resend_lines
-    loaded = _rows(
+    loaded = query_rows(
         bad / "warehouse.duckdb",
         f"select batch_id from chatbatch.landing_files where file_path = '{UPPER[: -len('.JSONL')]}.jsonl'",
     )

@@ -14,11 +14,10 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from chatbatch.core.paths import Paths
-from tests.python.marts import fingerprint
+from tests.python.marts import fingerprint, query_rows
 
 FIRST, LAST = date(2026, 11, 2), date(2026, 11, 4)  # night 1: Nov 1-2, night 2: Nov 3-4
 
@@ -28,14 +27,6 @@ def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "chatbatch.cli", *args], env=env, capture_output=True, text=True, check=False
     )
-
-
-def _rows(database: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +71,9 @@ def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path)
         " (select count(*) from staging.stg_chatbot__messages),"
         " (select count(*) from audit.quarantine_records)"
     )
-    counts_before = _rows(warehouse, count_sql)
+    counts_before = query_rows(warehouse, count_sql)
     reconciliation_sql = "select * exclude (is_balanced) from audit.audit_load_reconciliation order by all"
-    reconciliation_before = _rows(analytics, reconciliation_sql)
+    reconciliation_before = query_rows(analytics, reconciliation_sql)
     (home / "privacy.yml").write_text(
         "retention:\n  landing_files_days: 1\n  raw_lines_days: 2\n  staging_text_days: 2\n"
         "  quarantine_days: 2\n  archive_months: 1\n  ml_versions: 1\n  reports_days: 10\n"
@@ -95,18 +86,18 @@ def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path)
     # 1. raw lines and quarantine texts exported before Nov 3 expire; every row stays
     result = _cli(home, "purge", "--today", "2026-11-05", "--kind", "raw_lines", "--kind", "quarantine")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _rows(warehouse, count_sql) == counts_before
-    texts = _rows(
+    assert query_rows(warehouse, count_sql) == counts_before
+    texts = query_rows(
         warehouse,
         "select _export_date < '2026-11-03', count(_line) > 0 from raw.messages group by 1 order by 1",
     )
     assert texts == [(False, True), (True, False)]
     for database in (warehouse, analytics):  # quarantine text gone before Nov 3, reasons kept
-        assert _rows(
+        assert query_rows(
             database,
             "select count(*), count(quarantine_reason) from audit.quarantine_records "
             "where export_date < '2026-11-03' and raw_line is null",
-        ) == _rows(
+        ) == query_rows(
             database,
             "select count(*), count(*) from audit.quarantine_records where export_date < '2026-11-03'",
         )
@@ -116,20 +107,21 @@ def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path)
     result = _cli(home, "nightly", "--full-refresh", "--date", LAST.isoformat())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "have expired" in result.stdout
-    assert _rows(analytics, reconciliation_sql) == reconciliation_before
-    assert _rows(analytics, "select bool_and(is_balanced) from audit.audit_load_reconciliation") == [(True,)]
-    assert _rows(warehouse, count_sql) == counts_before
+    assert query_rows(analytics, reconciliation_sql) == reconciliation_before
+    balanced = "select bool_and(is_balanced) from audit.audit_load_reconciliation"
+    assert query_rows(analytics, balanced) == [(True,)]
+    assert query_rows(warehouse, count_sql) == counts_before
 
     # 3. staging text: message texts of every staging and intermediate table
     result = _cli(home, "purge", "--today", "2026-11-05", "--kind", "staging_text")
     assert result.returncode == 0, result.stdout + result.stderr
-    stg = _rows(
+    stg = query_rows(
         warehouse,
         "select _export_date < '2026-11-03', count(message_text) > 0 from staging.stg_chatbot__messages "
         "group by 1 order by 1",
     )
     assert stg == [(False, True), (True, False)]
-    assert _rows(
+    assert query_rows(
         warehouse,
         "select count(message_text) from intermediate.int_messages_sessionized where message_id in "
         "(select message_id from staging.stg_chatbot__messages where _export_date < '2026-11-03')",
@@ -149,9 +141,9 @@ def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path)
         shutil.copytree(sorted(dataset.glob("v=*"))[-1], dataset / "v=000000")
     result = _cli(home, "purge", "--today", "2026-12-05")
     assert result.returncode in (0, 1), result.stdout + result.stderr  # refusals are reported
-    assert _rows(warehouse, count_sql) == counts_before
-    assert _rows(warehouse, "select count(_line) from raw.messages") == [(0,)]
-    assert _rows(analytics, "select count(raw_line) from audit.quarantine_records") == [(0,)]
+    assert query_rows(warehouse, count_sql) == counts_before
+    assert query_rows(warehouse, "select count(_line) from raw.messages") == [(0,)]
+    assert query_rows(analytics, "select count(raw_line) from audit.quarantine_records") == [(0,)]
     assert not (home / "exports" / "archive" / "month=2026-11").exists()
     assert json.loads((home / "exports" / "archive" / "manifest.json").read_text())["months"] == {}
     for dataset in (home / "exports" / "ml").iterdir():
