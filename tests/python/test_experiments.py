@@ -138,7 +138,11 @@ def _expected(conversations: list[tuple]) -> dict[tuple, dict[str, float | int |
                     row[f"{name}_p_value"] = _z_test_p(x, n, cx, cn)
             if len(arm.csat) >= 2:
                 mean, sem = sum(arm.csat) / len(arm.csat), sp.sem(arm.csat)
-                low, high = sp.t.interval(0.95, len(arm.csat) - 1, loc=mean, scale=sem)
+                # every answer the same: no spread, the interval is the mean itself (scipy's
+                # t.interval gives nan for a zero scale)
+                low, high = (
+                    (mean, mean) if sem == 0 else sp.t.interval(0.95, len(arm.csat) - 1, loc=mean, scale=sem)
+                )
                 row.update(csat_avg=mean, csat_ci_low=float(low), csat_ci_high=float(high))
             if variant != CONTROL and control and len(arm.csat) >= 2 and len(control.csat) >= 2:
                 welch = sp.ttest_ind(arm.csat, control.csat, equal_var=False)
