@@ -104,20 +104,25 @@ def test_second_night_assigned_incrementally(nights: Paths) -> None:
     records = [r for r in RunHistory(nights.home).records() if r.status == "ok"]
     first, second = records[-2].outputs["topics"], records[-1].outputs["topics"]
     assert first["fitted"] == "initial" and first["topics"] >= len(KINDS)
-    assert second["fitted"] is None, second  # day 3 joined the existing topics
+    # day 3 joined the existing topics, then re-fitted only if its pending pool was full
+    assert second["fitted"] in (None, "pending"), second
     assert 0 < second["messages_assigned"] + second["messages_pending"] < first["messages_assigned"]
 
 
 def test_a_refit_maps_old_ids_to_new_ones(nights: Paths, tmp_path: Path) -> None:
     con = _copy(nights, tmp_path)
     try:
+        version = con.execute("select max(model_version) from topics.topics").fetchall()[0][0]
         old = dict(
-            con.execute("select topic_id, label from topics.topics where model_version = 1").fetchall()
+            con.execute(
+                "select topic_id, label from topics.topics where model_version = ?", [version]
+            ).fetchall()
         )
         result = store.update(con, 99, date(2026, 11, 4), requested=True)
-        assert result.fitted == "requested" and result.model_version == 2
+        assert result.fitted == "requested" and result.model_version == version + 1
         mapping = con.execute(
-            "select previous_topic_id, topic_id, similarity from topics.topic_id_map where model_version = 2"
+            "select previous_topic_id, topic_id, similarity from topics.topic_id_map where model_version = ?",
+            [version + 1],
         ).fetchall()
         kept = {prev: new for prev, new, _ in mapping if prev is not None and new is not None}
         assert {prev for prev, _, _ in mapping if prev is not None} == set(old)  # every old id accounted for
