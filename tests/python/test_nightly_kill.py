@@ -22,27 +22,14 @@ def kill_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kill") / "home"
 
 
-@pytest.mark.parametrize(
-    "kill_at",
-    [
-        "ingest:file:3",  # during accumulation
-        "gate",  # inside the gate's transaction
-        "dbt:stg_chatbot__messages",  # mid dbt build, after the gate
-        "publish:before_rename",  # during publish
-        "publish:after_rename",  # published, not yet recorded
-        "record:torn",  # while writing the run record
-    ],
-)
-def test_kill_anywhere_then_rerun_equals_clean(
-    nightly_reference: Reference, kill_home: Path, kill_at: str
-) -> None:
-    home = restore_before_last(nightly_reference, kill_home)
+def _kill_then_rerun(reference: Reference, kill_home: Path, kill_at: str) -> None:
+    home = restore_before_last(reference, kill_home)
     night = LAST.isoformat()
     killed = run_cli(home, "nightly", "--date", night, env={"CHATBATCH_KILL_AT": kill_at})
     assert killed.returncode == -9, f"{kill_at} was never reached: {killed.stdout[-2000:]}"
     rerun = run_cli(home, "nightly", "--date", night)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert fingerprint(home / "analytics.duckdb") == nightly_reference.nightly
+    assert fingerprint(home / "analytics.duckdb") == reference.nightly
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         files_on_disk = sum(
@@ -55,3 +42,35 @@ def test_kill_anywhere_then_rerun_equals_clean(
         con.close()
     statuses = [json.loads(line)["status"] for line in history_lines(home)]
     assert statuses[-1] == "ok"
+
+
+# Two classes: xdist's loadscope hands each to a worker of its own (each restores to its own
+# kill_home), so the six kills do not add up on one worker.
+class TestKilledBeforePublish:
+    @pytest.mark.parametrize(
+        "kill_at",
+        [
+            "ingest:file:3",  # during accumulation
+            "gate",  # inside the gate's transaction
+            "dbt:stg_chatbot__messages",  # mid dbt build, after the gate
+        ],
+    )
+    def test_kill_anywhere_then_rerun_equals_clean(
+        self, nightly_reference: Reference, kill_home: Path, kill_at: str
+    ) -> None:
+        _kill_then_rerun(nightly_reference, kill_home, kill_at)
+
+
+class TestKilledFromPublishOn:
+    @pytest.mark.parametrize(
+        "kill_at",
+        [
+            "publish:before_rename",  # during publish
+            "publish:after_rename",  # published, not yet recorded
+            "record:torn",  # while writing the run record
+        ],
+    )
+    def test_kill_anywhere_then_rerun_equals_clean(
+        self, nightly_reference: Reference, kill_home: Path, kill_at: str
+    ) -> None:
+        _kill_then_rerun(nightly_reference, kill_home, kill_at)
