@@ -222,3 +222,16 @@
 {% macro duckdb__days_between(start_date, end_date) -%}
     cast({{ end_date }} - {{ start_date }} as integer)
 {%- endmacro %}
+
+{#- One value standing for several columns together (a compound key), for count(distinct). -#}
+{% macro row_value(columns) -%}
+    {{ return(adapter.dispatch('row_value', 'chatbot_analytics')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_value(columns) -%}
+    struct({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__row_value(columns) -%}
+    row({{ columns | join(', ') }})
+{%- endmacro %}

@@ -3,24 +3,6 @@
     they are written in-house). Each returns the failing rows.
 #}
 
-{#- expression_is_true: every row satisfies `expression` (optionally only rows
-    matching `where`). -#}
-{% test expression_is_true(model, expression, where=none) %}
-    select *
-    from {{ model }}
-    where not ({{ expression }})
-    {%- if where %}
-        and ({{ where }})
-    {%- endif %}
-{% endtest %}
-
-{#- rate_in_unit_interval: the column, when not null, lies in [0, 1]. -#}
-{% test rate_in_unit_interval(model, column_name) %}
-    select *
-    from {{ model }}
-    where {{ column_name }} < 0 or {{ column_name }} > 1
-{% endtest %}
-
 {#- shares_sum_to_one: shares add up to 1 (within `tolerance`). `shares` lists
     share columns; with `group_by`, their sum over the rows of each group is
     checked (e.g. intent share per day), else each row on its own (e.g. outcome
@@ -43,14 +25,6 @@
     from {{ model }}
     where {{ any_share }} and abs({{ row_total }} - 1) > {{ tolerance }}
     {%- endif %}
-{% endtest %}
-
-{#- unique_combination: the columns together identify a row. -#}
-{% test unique_combination(model, columns) %}
-    select {{ columns | join(', ') }}, count(*) as occurrences
-    from {{ model }}
-    group by {{ columns | join(', ') }}
-    having count(*) > 1
 {% endtest %}
 
 {#- is_raw_table: the column names a raw table of some source (contract v1's entities and
@@ -83,3 +57,89 @@
                 and source_system in ('{{ not_carried_by | join("', '") }}')
         )
 {% endtest %}
+
+{#- model_checks: the per-row properties of one model, checked in one scan (one dbt node
+    per model instead of one per column and property; issue 18). Every argument is
+    optional:
+      unique: [key, ...]            a key is a column or a list of columns; nulls are
+                                    ignored for a single column (as dbt's `unique`), a
+                                    compound key's rows must be distinct as a whole
+      not_null: [column, ...]
+      in_unit_interval: [column, ...]   the column, when not null, lies in [0, 1]
+      accepted_values: {column: [value, ...]}   nulls pass (as dbt's `accepted_values`)
+      expressions: [expression | {expression, where}]   every row (matching `where`)
+                                    satisfies the expression; null counts as satisfied
+    Returns one row per failed check: `failed_check` (e.g. `not_null(user_id)`) and
+    `failing_rows` (rows breaking it; for a key, the rows beyond the first per value). -#}
+{% test model_checks(model, unique=[], not_null=[], in_unit_interval=[], accepted_values={}, expressions=[]) %}
+    {%- set checks = [] -%}
+    {%- for key in unique -%}
+        {%- set columns = [key] if key is string else key -%}
+        {%- if columns | length == 1 -%}
+            {%- set counted = 'count(' ~ columns[0] ~ ') - count(distinct ' ~ columns[0] ~ ')' -%}
+        {%- else -%}
+            {%- set counted = 'count(*) - count(distinct ' ~ chatbot_analytics.row_value(columns) ~ ')' -%}
+        {%- endif -%}
+        {%- do checks.append(('unique(' ~ columns | join(', ') ~ ')', counted)) -%}
+    {%- endfor -%}
+    {%- for column in not_null -%}
+        {%- do checks.append(('not_null(' ~ column ~ ')', chatbot_analytics.count_where(column ~ ' is null'))) -%}
+    {%- endfor -%}
+    {%- for column in in_unit_interval -%}
+        {%- do checks.append((
+            'in_unit_interval(' ~ column ~ ')',
+            chatbot_analytics.count_where(column ~ ' < 0 or ' ~ column ~ ' > 1'),
+        )) -%}
+    {%- endfor -%}
+    {%- for column, values in accepted_values.items() -%}
+        {%- set quoted = [] -%}
+        {%- for value in values -%}
+            {%- if value is sameas true or value is sameas false -%}
+                {%- do quoted.append('true' if value else 'false') -%}
+            {%- else -%}
+                {%- do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- do checks.append((
+            'accepted_values(' ~ column ~ ')',
+            chatbot_analytics.count_where(column ~ ' not in (' ~ quoted | join(', ') ~ ')'),
+        )) -%}
+    {%- endfor -%}
+    {%- for item in expressions -%}
+        {%- set expression = item if item is string else item.expression -%}
+        {%- set where = none if item is string else item.get('where') -%}
+        {%- set failing = 'not (' ~ expression ~ ')' if where is none else '(' ~ where ~ ') and not (' ~ expression ~ ')' -%}
+        {%- do checks.append((
+            'expression(' ~ expression ~ (')' if where is none else ' where ' ~ where ~ ')'),
+            chatbot_analytics.count_where(failing),
+        )) -%}
+    {%- endfor -%}
+    {%- if not checks -%}
+        {{ exceptions.raise_compiler_error("model_checks on " ~ model ~ " names no check") }}
+    {%- endif %}
+    with
+
+    counted as (
+        select
+            {%- for label, counted in checks %}
+            {{ counted }} as check_{{ loop.index }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ model }}
+    ),
+
+    failures as (
+        {%- for label, counted in checks %}
+        select '{{ label | replace("'", "''") }}' as failed_check, check_{{ loop.index }} as failing_rows
+        from counted
+        {{ 'union all' if not loop.last }}
+        {%- endfor %}
+    )
+
+    select * from failures
+    where failing_rows > 0
+{% endtest %}
+
+{#- Rows of a scan where `condition` holds (null counts as not holding), as an aggregate. -#}
+{% macro count_where(condition) -%}
+    sum(case when {{ condition }} then 1 else 0 end)
+{%- endmacro %}

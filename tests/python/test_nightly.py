@@ -152,6 +152,13 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     )
     planted = project / "tests" / "dbt" / "planted_failure.sql"
     planted.write_text("-- planted by the test: always fails\nselect 1 as failure\n")
+    # and one impossible property among a mart's model_checks: the alert names the check
+    models_yml = project / "models" / "marts" / "core" / "_core__models.yml"
+    checks = "            expressions:\n"
+    assert checks in models_yml.read_text()
+    models_yml.write_text(
+        models_yml.read_text().replace(checks, checks + "                - message_count < 0\n", 1)
+    )
     home = restore_before_last(reference, rerun_home)
     before = fingerprint(home / "analytics.duckdb")
     env = {
@@ -161,6 +168,8 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     result = run_cli(home, "nightly", "--date", LAST.isoformat(), env=env)
     assert result.returncode == 1
     assert "planted_failure" in result.stderr
+    assert "model_checks_fct_conversations" in result.stderr
+    assert "expression(message_count < 0)" in result.stderr
     assert fingerprint(home / "analytics.duckdb") == before
     assert webhook and "failed" in webhook[-1]["text"]
     assert webhook[-1]["details"]["exit_code"] == 1

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 
+import duckdb
+
 from chatbatch.monitor.record import ModelRun
 from chatbatch.privacy import expiry
-from chatbatch.process.dbt import DbtOutcome, dbt_args, dbt_failure_is_transient, run_dbt
+from chatbatch.process.dbt import DbtOutcome, NodeResult, dbt_args, dbt_failure_is_transient, run_dbt
 from chatbatch.process.night import BatchFailed, Night
 
 BASE_SELECTOR = "path:models/staging/{source}/base"
@@ -48,9 +50,26 @@ def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
         f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})"
     )
     if not outcome.success:
-        failures = "; ".join(f"{f.name}: {str(f.message)[:300]}" for f in outcome.failures[:5])
+        failures = "; ".join(_describe(night, f) for f in outcome.failures[:5])
         raise BatchFailed(step, failures or outcome.error or "dbt failed")
     return outcome
+
+
+def _describe(night: Night, failure: NodeResult) -> str:
+    """A failed node for the alert. A ``model_checks`` test (macros/tests/generic_tests.sql)
+    checks many properties of a model in one node: its failing rows name the checks that
+    failed, so they are read back and listed."""
+    text = f"{failure.name}: {str(failure.message)[:300]}"
+    if not (failure.name.startswith("model_checks_") and failure.compiled_code):
+        return text
+    con = night.connect()
+    try:
+        rows = con.execute(failure.compiled_code).fetchall()
+    except duckdb.Error as error:
+        return f"{text} (the failed checks could not be listed: {error})"
+    finally:
+        con.close()
+    return f"{text}: " + ", ".join(f"{check} ({count} rows)" for check, count in rows[:10])
 
 
 def build_base(night: Night) -> None:

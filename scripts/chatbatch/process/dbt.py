@@ -34,6 +34,8 @@ class NodeResult:
     seconds: float
     failures: int | None
     message: str | None
+    # a failing data test's SQL (it returns the failing rows), for the on-call's message
+    compiled_code: str | None = None
 
 
 @dataclass
@@ -116,6 +118,9 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
                     seconds=round(float(node_result.execution_time or 0.0), 3),
                     failures=node_result.failures,
                     message=node_result.message,
+                    compiled_code=getattr(node, "compiled_code", None)
+                    if str(node_result.status) == "fail"
+                    else None,
                 )
             )
     exception = result.exception if isinstance(result.exception, BaseException) else None
