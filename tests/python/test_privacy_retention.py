@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         landing=home / "landing", start=date(2026, 11, 1), days=4, conversations_per_day=15, seed=5,
         dirty_rate=0.03,
     )  # fmt: skip
+    # a snapshot after every night (the default is one every 7 days: test_snapshots_are_taken_when_due)
+    (home / "privacy.yml").write_text("retention:\n  snapshots_every_days: 1\n")
     for night in (FIRST, LAST):
         result = _cli(home, "nightly", "--date", night.isoformat())
         assert result.returncode == 0, result.stdout + result.stderr
@@ -60,6 +62,17 @@ def test_each_night_leaves_a_verified_snapshot(built: Path) -> None:
         assert doc["rows"]["chatbatch.landing_files"] > 0
         print(f"snapshot {manifest.parent.name}: {doc['size_bytes']:,} bytes in {doc['seconds']} s")
     assert not list((built / "snapshots").glob(".*"))  # no temporary folder left
+
+
+def test_snapshots_are_taken_when_due(built: Path) -> None:
+    from chatbatch.privacy import snapshots
+
+    paths = Paths(built)
+    assert snapshots.newest_verified(paths).run_date == LAST.isoformat()
+    assert "one every 7 day(s)" in snapshots.due(paths, LAST + timedelta(days=6), 7)
+    assert snapshots.due(paths, LAST + timedelta(days=7), 7) is None
+    assert snapshots.due(paths, LAST + timedelta(days=1), 1) is None
+    assert snapshots.due(Paths(built / "nowhere"), LAST, 7) is None  # no snapshot yet: due
 
 
 def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Verified snapshots of the working warehouse, and restoring one.
 
-After each published night (an ``after_publish`` workload, ``SnapshotWorkload``) the
-closed ``warehouse.duckdb`` is checkpointed and copied to
+After a published night (an ``after_publish`` workload, ``SnapshotWorkload``), when the
+newest verified snapshot is ``snapshots_every_days`` (default 7) days old or there is none,
+the closed ``warehouse.duckdb`` is checkpointed and copied to
 ``snapshots/batch=<id>/warehouse.duckdb``. The copy is verified before it counts: its
 sha256 is taken, it is opened read-only and the row counts of a few key tables must
 equal the warehouse's. Then ``manifest.json`` (batch id, run date, created_at, sha256,
@@ -23,7 +24,7 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,21 @@ def take(paths: Paths, batch_id: int, run_date: str, keep: int) -> Snapshot:
     return Snapshot(**doc, folder=target)
 
 
+def due(paths: Paths, run_date: date, every_days: int) -> str | None:
+    """Why no snapshot is due for ``run_date`` (None when one is): the newest verified
+    snapshot is fewer than ``every_days`` days older than the run date."""
+    newest = newest_verified(paths)
+    if newest is None:
+        return None
+    age = (run_date - date.fromisoformat(newest.run_date)).days
+    if age >= every_days:
+        return None
+    return (
+        f"the newest, {newest.folder.name}, is of {newest.run_date}; one every {every_days} day(s), "
+        "privacy.yml retention.snapshots_every_days"
+    )
+
+
 def prune(paths: Paths, keep: int) -> list[Snapshot]:
     """Delete all but the newest ``keep`` snapshots; return the deleted ones."""
     snapshots = listed(paths)
@@ -237,7 +253,12 @@ class SnapshotWorkload:
     phase: Phase = "after_publish"
 
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
-        keep = Retention.load(ctx.paths).snapshots_keep
+        retention = Retention.load(ctx.paths)
+        keep = retention.snapshots_keep
+        not_due = due(ctx.paths, ctx.run_date, retention.snapshots_every_days)
+        if not_due:
+            ctx.say(f"  snapshot: not due ({not_due})")
+            return {"skipped": not_due}
         snapshot = take(ctx.paths, ctx.batch_id, ctx.run_date.isoformat(), keep)
         ctx.say(
             f"  snapshot {snapshot.folder.name}: {snapshot.size_bytes / 1e6:.1f} MB "
