@@ -13,8 +13,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.core.paths import Paths
+from chatbatch.core.paths import PROJECT_DIR, Paths
+from chatbatch.process.dbt import PARSE_CACHE_ENV
 from tests.python import nightly_reference as nightly_history
+
+# Every home a test builds starts from the last partial parse of the project (a fresh home
+# otherwise pays dbt's full parse on its first night: ~14 s each, for ~100 homes). dbt
+# checks each file against it, so a stale cache costs a re-parse, never a wrong build.
+os.environ.setdefault(PARSE_CACHE_ENV, str(PROJECT_DIR / "build" / "dbt-parse-cache"))
 
 # The modules that build the most warehouses, longest first (the last CI log's
 # `--durations` says how long). Workers take them first, so that the two finish together:

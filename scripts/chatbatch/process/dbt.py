@@ -7,11 +7,15 @@ or another process, can open it: dbt-duckdb keeps it open in the process otherwi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from chatbatch.core.errors import ConfigError
@@ -21,6 +25,11 @@ from chatbatch.core.retry import is_transient
 
 # profiles.yml targets that read the published file and never build (README, "The semantic layer")
 READ_ONLY_TARGETS = ("published",)
+# The warehouse as profiles.yml names it while the runner's dbt runs inside the home
+WAREHOUSE_ENV = "CHATBATCH_DBT_WAREHOUSE"
+# A folder where dbt's partial parse is kept for every home that has none yet (tests, bench)
+PARSE_CACHE_ENV = "CHATBATCH_DBT_PARSE_CACHE"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 @dataclass(frozen=True)
@@ -99,12 +108,18 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     # batch reads that batch's run_results.json, whoever else ran dbt meanwhile.
     args = [*args, "--target-path", str(paths.dbt_target), "--log-path", str(paths.dbt_logs)]
     runner = dbtRunner(callbacks=[_on_event])
+    cache = _parse_cache(args)
+    if cache is not None:
+        _copy_atomically(cache, paths.dbt_target / PARTIAL_PARSE_FILE, only_if_missing=True)
     try:
-        result = runner.invoke(args)
+        with in_home(paths.home):
+            result = runner.invoke(args)
         if isinstance(result.exception, BaseException):
             _clear_frames(result.exception)  # its frames' locals may hold dbt-duckdb's connection
     finally:
         release_warehouse()
+    if cache is not None:
+        _copy_atomically(paths.dbt_target / PARTIAL_PARSE_FILE, cache)
     results: list[NodeResult] = []
     if result.result is not None and hasattr(result.result, "results"):
         for node_result in result.result.results:
@@ -128,6 +143,50 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     return DbtOutcome(
         success=bool(result.success), command=args, results=results, error=error, exception=exception
     )
+
+
+@contextmanager
+def in_home(home: Path) -> Iterator[None]:
+    """Run dbt with the home as working directory and the warehouse named relative to it.
+
+    dbt drops its partial parse whenever the profile's connection settings change, and
+    the warehouse path is one of them: with an absolute path every new or copied home
+    paid a full parse (~14 s of this project on 2 cores) on its first night. Named
+    ``warehouse.duckdb`` from inside the home, the profile is the same for every home.
+    Every other path dbt gets (project, profiles, target, logs) is absolute."""
+    previous_cwd, previous_env = os.getcwd(), os.environ.get(WAREHOUSE_ENV)
+    os.chdir(home)
+    os.environ[WAREHOUSE_ENV] = "warehouse.duckdb"
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        if previous_env is None:
+            os.environ.pop(WAREHOUSE_ENV, None)
+        else:
+            os.environ[WAREHOUSE_ENV] = previous_env
+
+
+def _parse_cache(args: list[str]) -> Path | None:
+    """With ``CHATBATCH_DBT_PARSE_CACHE`` set (the tests and the bench set it), the file
+    holding the last partial parse of this project with these vars and target, which a
+    home without one starts from. dbt checks every file's checksum against it, so a stale
+    one costs a re-parse of what changed, never a wrong manifest."""
+    folder = os.environ.get(PARSE_CACHE_ENV)
+    if not folder:
+        return None
+    variables = args[args.index("--vars") + 1] if "--vars" in args else ""
+    key = "\0".join([str(PROJECT_DIR), variables, os.environ.get("DBT_TARGET", "")])
+    return Path(folder) / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def _copy_atomically(source: Path, target: Path, only_if_missing: bool = False) -> None:
+    if not source.is_file() or (only_if_missing and target.exists()):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
 
 
 def dbt_failure_is_transient(outcome: DbtOutcome) -> bool:
