@@ -15,7 +15,13 @@ def model_card(metrics: dict[str, Any]) -> str:
         f"- **Decision**: {metrics['status']}: {metrics['reason']}",
         f"- **Model**: {metrics['algorithm']}, random_state {metrics['seed']}, "
         f"trained in {metrics['training_seconds']} s",
-        f"- **Data**: `{data['name']}` {data['version']} (exports/ml/): {data['train_rows']:,} train rows, "
+        f"- **Data**: `{data['name']}` {data['version']} (exports/ml/): {data['train_rows']:,} train rows"
+        + (
+            f" (a seeded sample of its {data['train_split_rows']:,})"
+            if data.get("train_split_rows", data["train_rows"]) > data["train_rows"]
+            else ""
+        )
+        + ", "
         f"evaluated on its {data['test_rows']:,} test rows. The split is keyed by the near-duplicate "
         "text key, so no test text (nor a near-duplicate of it) was seen in training; texts are redacted.",
         "- **Intended use**: routing and analytics of chatbot user messages into the intent catalogue; "

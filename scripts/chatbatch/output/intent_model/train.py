@@ -21,7 +21,7 @@ from chatbatch.core.paths import Paths
 from chatbatch.output import ml
 from chatbatch.output.intent_model.card import model_card
 from chatbatch.output.intent_model.evaluation import evaluate
-from chatbatch.output.intent_model.pipeline import ALGORITHM, fit, load_split
+from chatbatch.output.intent_model.pipeline import ALGORITHM, MAX_TRAIN_ROWS, fit, load_split
 from chatbatch.output.intent_model.settings import TrainSettings
 from chatbatch.output.intent_model.store import ModelStore
 
@@ -62,7 +62,8 @@ def train_intent(
     versions = store.versions()
     if versions and versions[-1].metrics()["dataset"]["version"] == dataset.name and not force:
         return TrainResult("skipped", f"{DATASET} {dataset.name} unchanged since v={versions[-1].number:04d}")
-    train, test = load_split(dataset, "train"), load_split(dataset, "test")
+    train_split, test = load_split(dataset, "train"), load_split(dataset, "test")
+    train = train_split.sample(MAX_TRAIN_ROWS, settings.seed)
     if not len(train) or not len(test) or len(set(train.labels)) < 2:
         return TrainResult("skipped", f"{DATASET} {dataset.name}: too little data to train and test")
 
@@ -102,6 +103,7 @@ def train_intent(
             "name": DATASET,
             "version": dataset.name,
             "train_rows": len(train),
+            "train_split_rows": len(train_split),
             "test_rows": len(test),
         },
         "evaluation": scores.to_dict(),
