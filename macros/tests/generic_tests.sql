@@ -69,9 +69,12 @@
       accepted_values: {column: [value, ...]}   nulls pass (as dbt's `accepted_values`)
       expressions: [expression | {expression, where}]   every row (matching `where`)
                                     satisfies the expression; null counts as satisfied
+      references: {column: model.field}   every non-null value is a `field` of the model
+                                    (as dbt's `relationships`; the ref in the macro body
+                                    makes the model a dependency of the test)
     Returns one row per failed check: `failed_check` (e.g. `not_null(user_id)`) and
     `failing_rows` (rows breaking it; for a key, the rows beyond the first per value). -#}
-{% test model_checks(model, unique=[], not_null=[], in_unit_interval=[], accepted_values={}, expressions=[]) %}
+{% test model_checks(model, unique=[], not_null=[], in_unit_interval=[], accepted_values={}, expressions=[], references={}) %}
     {%- set checks = [] -%}
     {%- for key in unique -%}
         {%- set columns = [key] if key is string else key -%}
@@ -112,6 +115,16 @@
         {%- do checks.append((
             'expression(' ~ expression ~ (')' if where is none else ' where ' ~ where ~ ')'),
             chatbot_analytics.count_where(failing),
+        )) -%}
+    {%- endfor -%}
+    {%- for column, target in references.items() -%}
+        {%- set parent, field = target.split('.') -%}
+        {%- do checks.append((
+            'references(' ~ column ~ ' -> ' ~ target ~ ')',
+            chatbot_analytics.count_where(
+                column ~ ' is not null and ' ~ column ~ ' not in (select ' ~ field ~ ' from '
+                ~ ref(parent) ~ ' where ' ~ field ~ ' is not null)'
+            ),
         )) -%}
     {%- endfor -%}
     {%- if not checks -%}
