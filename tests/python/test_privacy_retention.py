@@ -90,7 +90,7 @@ def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path)
     (home / "privacy.yml").write_text(
         "retention:\n  landing_files_days: 1\n  raw_lines_days: 2\n  staging_text_days: 2\n"
         "  quarantine_days: 2\n  archive_months: 1\n  ml_versions: 1\n  reports_days: 10\n"
-        "  logs_days: 10\n  snapshots_keep: 1\n"
+        "  logs_days: 10\n  snapshots_keep: 1\n  snapshots_every_days: 1\n"
     )
     dry = _cli(home, "purge", "--dry-run", "--today", "2026-11-05")
     assert dry.returncode in (0, 1), dry.stderr

@@ -1,7 +1,8 @@
 """Verified snapshots of the working warehouse, and restoring one.
 
 After a published night (an ``after_publish`` workload, ``SnapshotWorkload``), when the
-newest verified snapshot is ``snapshots_every_days`` (default 7) days old or there is none,
+newest verified snapshot is ``snapshots_every_days`` (default 7) days old, there is none, or
+the night was a full refresh or backfill,
 the closed ``warehouse.duckdb`` is checkpointed and copied to
 ``snapshots/batch=<id>/warehouse.duckdb``. The copy is verified before it counts: its
 sha256 is taken, it is opened read-only and the row counts of a few key tables must
@@ -255,7 +256,8 @@ class SnapshotWorkload:
     def run(self, ctx: WorkloadContext) -> dict[str, Any]:
         retention = Retention.load(ctx.paths)
         keep = retention.snapshots_keep
-        not_due = due(ctx.paths, ctx.run_date, retention.snapshots_every_days)
+        # a full refresh or backfill rewrote history: always followed by a snapshot
+        not_due = None if ctx.full_refresh else due(ctx.paths, ctx.run_date, retention.snapshots_every_days)
         if not_due:
             ctx.say(f"  snapshot: not due ({not_due})")
             return {"skipped": not_due}
