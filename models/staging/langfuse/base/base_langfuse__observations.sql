@@ -15,6 +15,15 @@ records as (
 
 ),
 
+fielded as (
+
+    select
+        *,
+        {{ langfuse_fields('_record', ['id', 'trace_id', 'parent_observation_id', 'type', 'name', 'level', 'status_message', 'input', 'output', 'provided_model_name', 'usage_details', 'cost_details', 'tool_calls', 'tool_call_names', 'total_cost', 'user_id', 'session_id', 'trace_name', 'release', 'environment', 'is_root_observation', 'start_time', 'end_time', 'updated_at']) }} as _fields
+    from records
+
+),
+
 typed as (
 
     select
@@ -25,38 +34,38 @@ typed as (
         _line,
         _line_error,
         _record,
-        {{ langfuse_text('_record', 'id') }} as observation_id,
-        {{ langfuse_text('_record', 'trace_id') }} as trace_id,
-        {{ langfuse_text('_record', 'parent_observation_id') }} as parent_observation_id,
-        upper({{ langfuse_text('_record', 'type') }}) as observation_type,
-        {{ langfuse_text('_record', 'name') }} as observation_name,
-        upper({{ langfuse_text('_record', 'level') }}) as observation_level,
-        {{ langfuse_text('_record', 'status_message') }} as status_message,
-        {{ langfuse_text('_record', 'input') }} as input_text,
-        {{ langfuse_text('_record', 'output') }} as output_text,
-        {{ langfuse_text('_record', 'provided_model_name') }} as provided_model_name,
-        {{ langfuse_json('_record', 'usage_details') }} as usage_details,
-        {{ langfuse_json('_record', 'cost_details') }} as cost_details,
-        {{ langfuse_json('_record', 'tool_calls') }} as tool_calls,
-        {{ langfuse_json('_record', 'tool_call_names') }} as tool_call_names,
-        {{ try_cast(langfuse_text('_record', 'total_cost'), 'double') }} as total_cost,
-        {{ langfuse_text('_record', 'user_id') }} as user_id,
-        {{ langfuse_text('_record', 'session_id') }} as session_id,
-        {{ langfuse_text('_record', 'trace_name') }} as trace_name,
-        {{ langfuse_text('_record', 'release') }} as release,
-        {{ langfuse_text('_record', 'environment') }} as environment,
-        {{ try_cast(langfuse_text('_record', 'is_root_observation'), 'boolean') }} as is_root_observation,
+        {{ langfuse_text('_fields', 'id') }} as observation_id,
+        {{ langfuse_text('_fields', 'trace_id') }} as trace_id,
+        {{ langfuse_text('_fields', 'parent_observation_id') }} as parent_observation_id,
+        upper({{ langfuse_text('_fields', 'type') }}) as observation_type,
+        {{ langfuse_text('_fields', 'name') }} as observation_name,
+        upper({{ langfuse_text('_fields', 'level') }}) as observation_level,
+        {{ langfuse_text('_fields', 'status_message') }} as status_message,
+        {{ langfuse_text('_fields', 'input') }} as input_text,
+        {{ langfuse_text('_fields', 'output') }} as output_text,
+        {{ langfuse_text('_fields', 'provided_model_name') }} as provided_model_name,
+        {{ langfuse_json('_fields', 'usage_details') }} as usage_details,
+        {{ langfuse_json('_fields', 'cost_details') }} as cost_details,
+        {{ langfuse_json('_fields', 'tool_calls') }} as tool_calls,
+        {{ langfuse_json('_fields', 'tool_call_names') }} as tool_call_names,
+        {{ try_cast(langfuse_text('_fields', 'total_cost'), 'double') }} as total_cost,
+        {{ langfuse_text('_fields', 'user_id') }} as user_id,
+        {{ langfuse_text('_fields', 'session_id') }} as session_id,
+        {{ langfuse_text('_fields', 'trace_name') }} as trace_name,
+        {{ langfuse_text('_fields', 'release') }} as release,
+        {{ langfuse_text('_fields', 'environment') }} as environment,
+        {{ try_cast(langfuse_text('_fields', 'is_root_observation'), 'boolean') }} as is_root_observation,
         {%- for field in ['start_time', 'end_time', 'updated_at'] %}
-        {{ langfuse_text('_record', field) }} as _raw__{{ field }},
-        {{ parse_timestamp_naive_utc(langfuse_text('_record', field)) }} as {{ field }},
+        {{ langfuse_text('_fields', field) }} as _raw__{{ field }},
+        {{ parse_timestamp_naive_utc(langfuse_text('_fields', field)) }} as {{ field }},
         {%- endfor %}
         -- usage: integers; Langfuse keys `input` / `output` (other keys are kept in usage_details)
         {%- for key in ['input', 'output'] %}
-        {{ langfuse_json('_record', 'usage_details') }} ->> '{{ key }}' as _raw__usage_{{ key }},
-        {{ try_cast(langfuse_json('_record', 'usage_details') ~ " ->> '" ~ key ~ "'", 'bigint') }} as usage_{{ key }}_tokens,
+        {{ langfuse_json('_fields', 'usage_details') }} ->> '{{ key }}' as _raw__usage_{{ key }},
+        {{ try_cast(langfuse_json('_fields', 'usage_details') ~ " ->> '" ~ key ~ "'", 'bigint') }} as usage_{{ key }}_tokens,
         {%- endfor %}
         json_keys(_record) as _present_fields
-    from records
+    from fielded
 
 ),
 

@@ -19,6 +19,15 @@ records as (
 
 ),
 
+fielded as (
+
+    select
+        *,
+        {{ langfuse_fields('_record', ['id', 'trace_id', 'observation_id', 'session_id', 'name', 'data_type', 'source', 'value', 'string_value', 'comment', 'timestamp', 'updated_at']) }} as _fields
+    from records
+
+),
+
 typed as (
 
     select
@@ -29,30 +38,30 @@ typed as (
         _line,
         _line_error,
         _record,
-        {{ langfuse_text('_record', 'id') }} as score_id,
-        {{ langfuse_text('_record', 'trace_id') }} as trace_id,
-        {{ langfuse_text('_record', 'observation_id') }} as observation_id,
-        {{ langfuse_text('_record', 'session_id') }} as session_id,
-        {{ langfuse_text('_record', 'name') }} as score_name,
-        upper({{ langfuse_text('_record', 'data_type') }}) as data_type,
-        {{ langfuse_text('_record', 'source') }} as score_source,
-        {{ langfuse_text('_record', 'value') }} as _raw__value,
-        {{ try_cast(langfuse_text('_record', 'value'), 'double') }} as score_value,
-        {{ langfuse_text('_record', 'string_value') }} as string_value,
-        {{ langfuse_text('_record', 'comment') }} as comment_text,
+        {{ langfuse_text('_fields', 'id') }} as score_id,
+        {{ langfuse_text('_fields', 'trace_id') }} as trace_id,
+        {{ langfuse_text('_fields', 'observation_id') }} as observation_id,
+        {{ langfuse_text('_fields', 'session_id') }} as session_id,
+        {{ langfuse_text('_fields', 'name') }} as score_name,
+        upper({{ langfuse_text('_fields', 'data_type') }}) as data_type,
+        {{ langfuse_text('_fields', 'source') }} as score_source,
+        {{ langfuse_text('_fields', 'value') }} as _raw__value,
+        {{ try_cast(langfuse_text('_fields', 'value'), 'double') }} as score_value,
+        {{ langfuse_text('_fields', 'string_value') }} as string_value,
+        {{ langfuse_text('_fields', 'comment') }} as comment_text,
         {%- for field in ['timestamp', 'updated_at'] %}
-        {{ langfuse_text('_record', field) }} as _raw__{{ field }},
-        {{ parse_timestamp_naive_utc(langfuse_text('_record', field)) }} as {{ field }}_at,
+        {{ langfuse_text('_fields', field) }} as _raw__{{ field }},
+        {{ parse_timestamp_naive_utc(langfuse_text('_fields', field)) }} as {{ field }}_at,
         {%- endfor %}
         case
             {%- for kind in ['thumbs', 'csat', 'comment'] %}
             {%- set names = feedback.get(kind) or [] %}
             {%- if names %}
-            when {{ langfuse_text('_record', 'name') }} in ('{{ names | join("', '") }}') then '{{ kind }}'
+            when {{ langfuse_text('_fields', 'name') }} in ('{{ names | join("', '") }}') then '{{ kind }}'
             {%- endif %}
             {%- endfor %}
         end as feedback_kind
-    from records
+    from fielded
 
 ),
 

@@ -15,6 +15,15 @@ records as (
 
 ),
 
+fielded as (
+
+    select
+        *,
+        {{ langfuse_fields('_record', ['id', 'session_id', 'user_id', 'name', 'release', 'timestamp', 'updated_at']) }} as _fields
+    from records
+
+),
+
 typed as (
 
     select
@@ -25,16 +34,16 @@ typed as (
         _line,
         _line_error,
         _record,
-        {{ langfuse_text('_record', 'id') }} as trace_id,
-        {{ langfuse_text('_record', 'session_id') }} as session_id,
-        {{ langfuse_text('_record', 'user_id') }} as user_id,
-        {{ langfuse_text('_record', 'name') }} as trace_name,
-        {{ langfuse_text('_record', 'release') }} as release,
+        {{ langfuse_text('_fields', 'id') }} as trace_id,
+        {{ langfuse_text('_fields', 'session_id') }} as session_id,
+        {{ langfuse_text('_fields', 'user_id') }} as user_id,
+        {{ langfuse_text('_fields', 'name') }} as trace_name,
+        {{ langfuse_text('_fields', 'release') }} as release,
         {%- for field in ['timestamp', 'updated_at'] %}
-        {{ langfuse_text('_record', field) }} as _raw__{{ field }},
-        {{ parse_timestamp_naive_utc(langfuse_text('_record', field)) }} as {{ field }}_at,
+        {{ langfuse_text('_fields', field) }} as _raw__{{ field }},
+        {{ parse_timestamp_naive_utc(langfuse_text('_fields', field)) }} as {{ field }}_at,
         {%- endfor %}
-    from records
+    from fielded
 
 ),
 
