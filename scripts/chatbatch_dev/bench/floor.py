@@ -58,8 +58,8 @@ class FloorNode:
 @dataclass
 class FloorResult:
     mode: str
-    models: int = 0
-    tests: int = 0
+    models_run: int = 0
+    tests_run: int = 0
     models_seconds: float = 0.0
     tests_seconds: float = 0.0
     failing_tests: list[str] = field(default_factory=list)  # tests that returned rows
@@ -176,7 +176,8 @@ def execute(
 ) -> FloorResult:
     """Run the floor on ``warehouse`` (a copy: it is rewritten) and return what it measured."""
     models, tests = load_nodes(target, ran)
-    result = FloorResult(mode="incremental" if incremental else "full", models=len(models), tests=len(tests))
+    mode = "incremental" if incremental else "full"
+    result = FloorResult(mode=mode, models_run=len(models), tests_run=len(tests))
     result.hooks_not_run = [m.name for m in models if m.hooks]
     con = duck.connect(warehouse)
     try:
@@ -251,8 +252,8 @@ def measure(
                 )
             )
             step.error = child.error
-        total.rows, total.rows_label = details.get("models"), "models"
-        parts["tests_seconds"].rows, parts["tests_seconds"].rows_label = details.get("tests"), "tests"
+        total.rows, total.rows_label = details.get("models_run"), "models"
+        parts["tests_seconds"].rows, parts["tests_seconds"].rows_label = details.get("tests_run"), "tests"
         if details:
             _say_checks(bench, key, details)
         if not in_place:
