@@ -57,7 +57,7 @@ def _history_panel(ax: Axes, result: ScaleRun) -> None:
         ax.plot([days], [refresh_floor], "v", color=FLOOR_COLOUR, mfc="none", label=label)
     ax.set_xlabel("days of history")
     ax.set_ylabel("seconds")
-    ax.set_xlim(left=0)
+    ax.set_xlim(0, max(scale.long_history_days or 0, days) * 1.1)
     ax.set_ylim(bottom=0)
     ax.set_title(f"{scale.name}: against history", loc="left")
     if ax.get_legend_handles_labels()[0]:

@@ -220,9 +220,8 @@ def format_where_time_goes(result: ScaleRun) -> str:
     for key, info in where_time_goes(result, top=5).items():
         steps = ", ".join(f"{k} {v:.1f}" for k, v in info["steps"].items())
         models = ", ".join(f"{m} {s:.1f}" for m, s in info["slowest_models"].items())
-        lines.append(
-            f"  {key}: steps [{steps}]; models total {info['model_seconds_total']:.1f} s; slowest: {models}"
-        )
+        total = f"models total {info['model_seconds_total']:.1f} s; slowest: {models}"
+        lines.append(f"  {key}: steps [{steps}]; {total if models else 'no models'}")
         memory = _memory_jumps(info["peak_rss_mib_after_step"])
         if memory:
             lines.append(f"    peak RSS reached in: {memory}")
