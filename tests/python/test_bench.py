@@ -1,8 +1,9 @@
 """Smoke test of the benchmark harness (`chatbatch bench --scale smoke`).
 
 The bench is not a test: nothing here looks at a time. It checks that the harness still
-runs end to end, writes its JSON record, and that dbt's rpt_daily_performance, the
-hand-written DuckDB reference and the pandas script agree on the same clean exports.
+runs end to end, writes its JSON record and chart, that dbt's rpt_daily_performance, the
+hand-written DuckDB reference and the pandas script agree on the same clean exports, and
+that the engine floor (the cold build's compiled SQL alone) builds the same tables as dbt.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def test_bench_smoke_runs_writes_json_and_reports_agree(tmp_path: Path) -> None:
         assert not any(info["mismatches"].values()), (pair, info["mismatches"])
     assert agreement["agree"]
     assert record["environment"]["versions"]["duckdb"]
+    # the engine floor of the cold build: its compiled SQL alone, the same tables as dbt's
+    floor = steps["engine_floor"]
+    assert floor["error"] is None, floor["error"]
+    assert floor["runs"] == 1 and floor["rows"] > 0
+    assert steps["engine_floor_models"]["median_seconds"] > 0
+    assert steps["engine_floor_tests"]["rows"] > 0
+    details = floor["all_runs"][0]["details"]
+    assert details["tables_compared"] > 0
+    assert details["row_count_mismatches"] == {}
+    assert len(list(results.glob("*.svg"))) == 1
     assert code == 0
 
 
@@ -100,3 +111,50 @@ def test_redaction_before_and_after_share_of_a_full_refresh(tmp_path: Path) -> N
     assert rows["redaction_share_after"]["value"] == pytest.approx(0.02)
     assert rows["redaction_share_drop"]["value"] == pytest.approx(20.0 / 118.0 / 0.02)
     assert (rows["redaction_share_drop"]["goal"], rows["redaction_share_drop"]["met"]) == (">= 5", True)
+
+
+def test_new_goals_noop_floor_and_marginal_cost(tmp_path: Path) -> None:
+    """The no-op, engine floor and cost-against-volume ratios from given steps (no dbt run):
+    the marginal seconds are the least-squares slopes of seconds over new messages."""
+    import argparse
+
+    from chatbatch_dev.bench.harness import ChildEnv, Run, Step
+    from chatbatch_dev.bench.report import goal_rows, volume_summary
+    from chatbatch_dev.bench.runner import ScaleRun
+    from chatbatch_dev.bench.scales import SCALES
+
+    parser = argparse.ArgumentParser()
+    bench.configure(parser)
+    assert parser.parse_args(["--skip-volume", "--publish-chart"]).skip_volume
+    assert SCALES["small"].without_volume().volume_conversations == ()
+
+    result = ScaleRun(SCALES["small"], tmp_path, ChildEnv(tmp_path), 1, print)
+    steps = {
+        "full_refresh": (100.0, None),
+        "nightly": (12.0, None),
+        "noop": (4.0, None),
+        "engine_floor": (50.0, None),
+        "volume_nightly_1000": (10.0, 10_000),
+        "volume_nightly_3000": (13.0, 30_000),
+        "volume_nightly_10000": (23.5, 100_000),
+        "volume_floor_1000": (1.0, 10_000),
+        "volume_floor_3000": (3.0, 30_000),
+        "volume_floor_10000": (10.0, 100_000),
+    }
+    for key, (seconds, rows) in steps.items():
+        result.steps[key] = Step(key, key, runs=[Run(seconds, 100.0, 0, "log")], rows=rows)
+    rows = {row["key"]: row for row in goal_rows(result)}
+    assert (rows["nightly_over_full_refresh"]["goal"], rows["nightly_over_full_refresh"]["met"]) == (
+        "<= 0.15",
+        True,
+    )
+    assert rows["noop_over_full_refresh"]["value"] == pytest.approx(0.04)
+    assert rows["noop_over_full_refresh"]["met"] is True
+    assert rows["full_refresh_over_engine_floor"]["value"] == pytest.approx(2.0)
+    assert rows["full_refresh_over_engine_floor"]["met"] is False
+    assert rows["marginal_nightly_per_100k"]["value"] == pytest.approx(15.0)
+    assert rows["marginal_floor_per_100k"]["value"] == pytest.approx(10.0)
+    assert rows["marginal_nightly_over_floor"]["value"] == pytest.approx(1.5)
+    assert rows["marginal_nightly_over_floor"]["met"] is True
+    summary = volume_summary(result)
+    assert [p[0] for p in summary["nightly_points"]] == [10_000, 30_000, 100_000]

@@ -1,11 +1,14 @@
 """``chatbatch bench``: how fast and how lean is the nightly batch, against references.
 
 One run generates exports and measures, each step in a fresh child process (wall time,
-peak RSS): a cold build, the nightly of one new day, a full refresh, the same daily
+peak RSS): a cold build, the nightly of one new day, the no-op nightly (nothing new), the
+nightly of one new day at three day sizes, a full refresh, the engine floor (the full refresh's
+compiled SQL alone, one DuckDB connection; and each day size's), the same daily
 report from a hand-written DuckDB script and from a pandas script, and (``large``) the
 nightly on 90 days of history; with ``--formats`` the same history as a Langfuse export or OTel
 spans, each with its own cold build and nightly, against v1's. It prints one table with
-medians and the goal ratios and writes everything to ``bench/results/<timestamp>.json``. It asserts no times.
+medians and the goal ratios and writes everything to ``bench/results/<timestamp>.json``, and the
+chart to ``<timestamp>.svg`` beside it. It asserts no times.
 
 ``chatbatch bench ...`` hands its arguments to ``main`` here.
 Standalone: ``python -m chatbatch_dev.bench --scale small``.
@@ -76,6 +79,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-large", action="store_true", help="leave out the long-history (90 d) steps")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas script")
     parser.add_argument(
+        "--skip-volume", action="store_true", help="leave out the cost-against-day-volume points"
+    )
+    parser.add_argument(
+        "--publish-chart",
+        action="store_true",
+        help="also write the chart to docs/benchmark/latest-<scale>.svg (the one docs/benchmark.md shows)",
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=DEFAULT_WORKDIR, help="bench state (default %(default)s)"
     )
     parser.add_argument(
@@ -100,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for name in args.scales:
         scale = SCALES[name].without_long_history() if args.skip_large else SCALES[name]
+        scale = scale.without_volume() if args.skip_volume else scale
         root = workdir / name
         result = ScaleRun(
             scale=scale,
@@ -116,10 +128,14 @@ def run(args: argparse.Namespace) -> int:
         _say("")
         _say(format_table(result))
         _say(format_where_time_goes(result))
-    path = write_record(
-        record(results, project_dir, started), args.results_dir or project_dir / "bench/results", started
-    )
+    from chatbatch_dev.bench.chart import write as write_chart
+
+    results_dir = args.results_dir or project_dir / "bench/results"
+    path = write_record(record(results, project_dir, started), results_dir, started)
     _say(f"\nwrote {path}")
+    publish = project_dir / "docs/benchmark" if args.publish_chart else None
+    for svg in write_chart(results, results_dir, path.stem, publish):
+        _say(f"wrote {svg}")
     healthy = all(
         not any(s.error for s in r.steps.values()) and r.agreement is not None and r.agreement["agree"]
         for r in results
@@ -136,16 +152,27 @@ def run_internal_step(argv: list[str]) -> int:
 
     ``_step redaction --warehouse W``: redaction alone over W's messages, both ways (redaction.py).
 
+    ``_step floor --home H [--source S] [--incremental] [--compare W]``: the engine floor on
+    home H (rewritten) from S's dbt target and run record (floor.py).
+
     ``_step parse``: dbt's parse of the project for the home in ``CHATBATCH_HOME``, with
     the vars of a default nightly (the set-up of a copied home: ``ScaleRun._warm_parse`` in runner.py).
     """
     parser = argparse.ArgumentParser(prog="chatbatch_dev.bench _step")
-    parser.add_argument("kind", choices=["reference", "pandas", "parse", "redaction"])
+    parser.add_argument("kind", choices=["reference", "pandas", "parse", "redaction", "floor"])
     parser.add_argument("--warehouse", type=Path)
     parser.add_argument("--landing", type=Path)
     parser.add_argument("--until", type=date.fromisoformat)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--home", type=Path)
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--incremental", action="store_true")
+    parser.add_argument("--compare", type=Path)
     args = parser.parse_args(argv)
+    if args.kind == "floor":
+        if args.home is None:
+            parser.error("floor needs --home")
+        return _floor_step(args.home, args.source or args.home, args.incremental, args.compare)
     if args.kind == "parse":
         from chatbatch.core.paths import Paths
         from chatbatch.process.dbt import dbt_args, run_dbt
@@ -174,6 +201,17 @@ def run_internal_step(argv: list[str]) -> int:
 
         rows = pandas_daily_report(args.landing, args.until, args.out, PRICES_PATH)
     print(json.dumps({"rows": rows, "seconds": round(time.perf_counter() - started, 3)}), flush=True)
+    return 0
+
+
+def _floor_step(home: Path, source: Path, incremental: bool, compare: Path | None) -> int:
+    from chatbatch.core.paths import Paths
+    from chatbatch_dev.bench.floor import execute
+    from chatbatch_dev.bench.harness import last_history_record
+
+    ran = set((last_history_record(source).get("models") or {}).keys()) or None
+    result = execute(Paths(home=home).warehouse, Paths(home=source).dbt_target, ran, incremental, compare)
+    print(json.dumps(result.to_dict()), flush=True)
     return 0
 
 

@@ -15,9 +15,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import duckdb
 
 from chatbatch.core.paths import Paths
 
@@ -103,6 +107,28 @@ class ChildEnv:
         return env
 
 
+class Bench(Protocol):
+    """What a step module needs of a bench scale (``runner.ScaleRun``): measured children in
+    its folder, and the nightly as the bench runs it."""
+
+    root: Path
+    env: ChildEnv
+    repeat: int
+    say: Callable[[str], None]
+    keep: bool
+    steps: dict[str, Step]
+
+    def add_step(self, key: str, label: str) -> Step: ...
+
+    def measure(self, step: Step, argv: list[str], home: Path | None, index: int) -> Run: ...
+
+    def run_nightly(
+        self, step: Step, home: Path, day: date, index: int, accept: tuple[str, ...] = ("ok",)
+    ) -> Run: ...
+
+    def warm_parse(self, home: Path) -> None: ...
+
+
 def run_child(argv: list[str], env: dict[str, str], log: Path) -> Run:
     """Run ``argv`` to completion; time it and read its peak RSS from wait4."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -179,3 +205,40 @@ def nightly_details(home: Path) -> dict[str, Any]:
         "tests": record.get("tests") or {},
         "error": record.get("error"),
     }
+
+
+def step_output(log: str) -> dict[str, Any]:
+    """The JSON line an internal step prints last."""
+    for line in reversed(Path(log).read_text(errors="replace").splitlines()):
+        if line.startswith("{"):
+            try:
+                return dict(json.loads(line))
+            except ValueError:
+                return {}
+    return {}
+
+
+def count_rows(database: Path, table: str) -> int | None:
+    """Rows of ``table`` in ``database`` (None: not there or not readable)."""
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(f"select count(*) from {table}").fetchone()
+        return int(row[0]) if row else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def parquet_rows(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    con = duckdb.connect()
+    try:
+        row = con.execute(f"select count(*) from read_parquet('{path.as_posix()}')").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else None

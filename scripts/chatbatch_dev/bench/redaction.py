@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from chatbatch.transform import redact
+from chatbatch_dev.bench.harness import Bench, Run, bench_step_argv, step_output
 
 MESSAGES_MODEL = "int_messages_flagged"  # the model int_messages_redacted redacts
 
@@ -61,3 +62,32 @@ def measure(warehouse: Path) -> dict[str, float | int]:
         return {**seconds, "texts": texts, "past_prefilter": int(candidates[0][0])}
     finally:
         con.close()
+
+
+def measure_steps(bench: Bench, home: Path) -> None:
+    """Redaction alone on the messages of ``home``: row by row (before) and vectorised (now).
+
+    One child per repeat measures both ways (bench/redaction.py); each step's seconds are the
+    redaction's own, without the child's start-up.
+    """
+    ways = {"rowwise": "row by row (scalar UDF)", "vectorised": "vectorised (Arrow UDF)"}
+    steps = {way: bench.add_step(f"redaction_{way}", f"redaction {label}") for way, label in ways.items()}
+    probe = bench.add_step("redaction_probe", "redaction (child process)")
+    argv = bench_step_argv("redaction", "--warehouse", str(home / "warehouse.duckdb"))
+    for index in range(bench.repeat):
+        run = bench.measure(probe, argv, None, index)
+        details = step_output(run.log) if run.exit_code == 0 else {}
+        for way, step in steps.items():
+            seconds = details.get(f"{way}_seconds")
+            step.runs.append(
+                Run(
+                    seconds=float(seconds if seconds is not None else run.seconds),
+                    peak_rss_mib=run.peak_rss_mib,
+                    exit_code=run.exit_code if seconds is not None else (run.exit_code or 1),
+                    log=run.log,
+                    details=details,
+                )
+            )
+            step.rows, step.rows_label = details.get("texts"), "message texts"
+            step.error = probe.error
+    del bench.steps["redaction_probe"]

@@ -11,12 +11,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from chatbatch_dev.bench.runner import AGREEMENT_SCOPE, ScaleRun
+from chatbatch_dev.bench.runner import AGREEMENT_SCOPE, FLOOR, ScaleRun
+from chatbatch_dev.bench.volume import FLOOR as VOLUME_FLOOR
+from chatbatch_dev.bench.volume import NIGHTLY as VOLUME_NIGHTLY
+from chatbatch_dev.bench.volume import marginal as volume_marginal
+from chatbatch_dev.bench.volume import points as volume_points
 
 GIB_MIB = 1024.0
 # (key, description, goal operator, goal value)
 GOALS = [
-    ("nightly_over_full_refresh", "nightly (1 day on H) / full refresh of H+1 days", "<=", 0.08),
+    ("nightly_over_full_refresh", "nightly (1 day on H) / full refresh of H+1 days", "<=", 0.15),
+    ("noop_over_full_refresh", "no-op nightly (nothing new) / full refresh", "<=", 0.05),
+    ("full_refresh_over_engine_floor", "full refresh / engine floor (its SQL alone)", "<=", 1.5),
+    ("marginal_nightly_over_floor", "marginal s per 100k new messages: nightly / floor", "<=", 2.0),
+    ("marginal_nightly_per_100k", "nightly s per 100k new messages (marginal; no goal)", None, None),
+    ("marginal_floor_per_100k", "floor s per 100k new messages (marginal; no goal)", None, None),
     ("nightly_long_over_nightly", "nightly at long history / nightly at H days", "<=", 1.15),
     ("full_refresh_over_reference", "full refresh / hand-written DuckDB script", "<=", 1.5),
     ("pandas_over_full_refresh", "pandas script / full refresh", ">=", 10.0),
@@ -78,7 +87,13 @@ def ratios(result: ScaleRun) -> dict[str, float | None]:
     if generate and generate.rows and generate.median_seconds:
         throughput = generate.rows / generate.median_seconds * 30 / 1e6
     before, after = _redaction_shares(result)
+    marginal = volume_marginal(result.steps)
     return {
+        "noop_over_full_refresh": _ratio(_median(result, "noop"), _median(result, "full_refresh")),
+        "full_refresh_over_engine_floor": _ratio(_median(result, "full_refresh"), _median(result, FLOOR)),
+        "marginal_nightly_over_floor": _ratio(marginal.nightly, marginal.floor),
+        "marginal_nightly_per_100k": marginal.nightly,
+        "marginal_floor_per_100k": marginal.floor,
         "redaction_share_before": before,
         "redaction_share_after": after,
         "redaction_share_drop": _ratio(before, after),
@@ -205,13 +220,22 @@ def format_where_time_goes(result: ScaleRun) -> str:
     for key, info in where_time_goes(result, top=5).items():
         steps = ", ".join(f"{k} {v:.1f}" for k, v in info["steps"].items())
         models = ", ".join(f"{m} {s:.1f}" for m, s in info["slowest_models"].items())
-        lines.append(
-            f"  {key}: steps [{steps}]; models total {info['model_seconds_total']:.1f} s; slowest: {models}"
-        )
+        total = f"models total {info['model_seconds_total']:.1f} s; slowest: {models}"
+        lines.append(f"  {key}: steps [{steps}]; {total if models else 'no models'}")
         memory = _memory_jumps(info["peak_rss_mib_after_step"])
         if memory:
             lines.append(f"    peak RSS reached in: {memory}")
     return "where time goes (median run, seconds):\n" + "\n".join(lines) if lines else ""
+
+
+def volume_summary(result: ScaleRun) -> dict[str, Any]:
+    """The cost-against-day-volume points (new messages, median s, peak RSS MiB) and the slopes."""
+    marginal = volume_marginal(result.steps)
+    return {
+        "nightly_points": volume_points(result.steps, VOLUME_NIGHTLY),
+        "floor_points": volume_points(result.steps, VOLUME_FLOOR),
+        "marginal_seconds_per_100k_messages": {"nightly": marginal.nightly, "floor": marginal.floor},
+    }
 
 
 def _version(package: str) -> str | None:
@@ -262,6 +286,7 @@ def record(results: list[ScaleRun], project_dir: Path, started: datetime) -> dic
                 "agreement": result.agreement,
                 "agreement_scope": f"v1 landing only: {AGREEMENT_SCOPE}",
                 "where_time_goes": where_time_goes(result),
+                "volume": volume_summary(result),
             }
             for result in results
         ],

@@ -3,6 +3,10 @@
 generate ─ cold build (nightly through day H on an empty home)
          ─ nightly for day H+1 (from fresh copies of that home, repeated)
          ─ full refresh of H+1 days (from copies of the day-H+1 home, repeated)
+         ─ no-op night: the nightly of day H+1 again on copies of its home (noop.py, repeated)
+         ─ cost against day volume: one new day of N conversations on copies of the day-H home,
+           its nightly and its engine floor (volume.py; once per N)
+         ─ engine floor of the full refresh: its compiled SQL in one DuckDB connection (floor.py)
          ─ redaction alone on the full refresh's messages, row by row and vectorised (repeated)
          ─ SQL reference and pandas script over the same landing files (repeated)
          ─ agreement of the daily reports
@@ -21,11 +25,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from chatbatch.contract.sources import CONFIG_FILE
 from chatbatch_dev.bench.compare import compare_reports
+from chatbatch_dev.bench.floor import measure as measure_floor
 from chatbatch_dev.bench.harness import (
     ChildEnv,
     Run,
@@ -33,14 +37,21 @@ from chatbatch_dev.bench.harness import (
     bench_step_argv,
     chatbatch_argv,
     clone_home,
+    count_rows,
     log_tail,
     nightly_details,
+    parquet_rows,
     run_child,
+    step_output,
 )
+from chatbatch_dev.bench.noop import measure as measure_noop
+from chatbatch_dev.bench.redaction import measure_steps as measure_redaction
 from chatbatch_dev.bench.scales import Scale
+from chatbatch_dev.bench.volume import measure as measure_volume
 from chatbatch_dev.generator.formats import sources_config
 
 Say = Callable[[str], None]
+FLOOR = "engine_floor"  # the step of the full refresh's engine floor (the cold build's at smoke)
 AGREEMENT_SCOPE = "the SQL reference and pandas scripts read v1 JSONL, so other formats are not compared"
 
 
@@ -61,11 +72,11 @@ class ScaleRun:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _step(self, key: str, label: str) -> Step:
+    def add_step(self, key: str, label: str) -> Step:
         self.steps[key] = Step(name=key, label=label)
         return self.steps[key]
 
-    def _measure(self, step: Step, argv: list[str], home: Path | None, index: int) -> Run:
+    def measure(self, step: Step, argv: list[str], home: Path | None, index: int) -> Run:
         run = run_child(argv, self.env.environ(home), self.root / "logs" / f"{step.name}-{index}.log")
         step.runs.append(run)
         if run.exit_code != 0:
@@ -76,22 +87,39 @@ class ScaleRun:
         )
         return run
 
-    def _nightly(self, step: Step, home: Path, day: date, index: int, full_refresh: bool = False) -> Run:
+    def run_nightly(
+        self,
+        step: Step,
+        home: Path,
+        day: date,
+        index: int,
+        accept: tuple[str, ...] = ("ok",),
+        full_refresh: bool = False,
+    ) -> Run:
+        """``chatbatch nightly`` of ``day`` on ``home``; a batch status outside ``accept`` fails it."""
         args = ["nightly", "--date", day.isoformat()] + (["--full-refresh"] if full_refresh else [])
-        run = self._measure(step, chatbatch_argv(*args), home, index)
+        run = self.measure(step, chatbatch_argv(*args), home, index)
         run.details = nightly_details(home)
-        if run.exit_code == 0 and run.details.get("status") != "ok":
+        if run.exit_code == 0 and run.details.get("status") not in accept:
             run.exit_code = 1  # e.g. "skipped": the step did not do what it measures
             step.error = f"batch status {run.details.get('status')!r}: {run.details.get('error')}"
         return run
 
-    def _repeat_from(self, step: Step, source: Path, keep_as: Path, day: date, full_refresh: bool) -> bool:
+    def repeat_nightly(
+        self,
+        step: Step,
+        source: Path,
+        keep_as: Path,
+        day: date,
+        full_refresh: bool = False,
+        accept: tuple[str, ...] = ("ok",),
+    ) -> bool:
         """Run a nightly ``repeat`` times, each on a fresh copy of ``source``; keep the last."""
         for index in range(self.repeat):
             copy = self.root / f"{step.name}-{index}"
             clone_home(source, copy)
-            self._warm_parse(copy)
-            run = self._nightly(step, copy, day, index, full_refresh)
+            self.warm_parse(copy)
+            run = self.run_nightly(step, copy, day, index, accept, full_refresh)
             if run.exit_code != 0:
                 shutil.rmtree(copy, ignore_errors=True)
                 return False
@@ -100,7 +128,7 @@ class ScaleRun:
             copy.rename(keep_as)
         return True
 
-    def _warm_parse(self, home: Path) -> None:
+    def warm_parse(self, home: Path) -> None:
         """Set-up, not measured: parse the dbt project for the copy's own path.
 
         dbt keeps its parse in the home (``state/dbt``) and reuses it only while the
@@ -115,7 +143,7 @@ class ScaleRun:
             self.say(f"  (parse of {home.name} failed, the nightly will parse in full: {log})")
 
     def _skip(self, key: str, label: str, reason: str) -> None:
-        self._step(key, label).skipped = reason
+        self.add_step(key, label).skipped = reason
 
     # -- steps -----------------------------------------------------------------
 
@@ -127,7 +155,7 @@ class ScaleRun:
         """
         scale = self.scale
         suffix = "" if fmt == "v1" else f"_{fmt}"
-        step = self._step(
+        step = self.add_step(
             f"generate{suffix}",
             f"generate {scale.generated_days} d x {scale.conversations_per_day:,}/d"
             + ("" if fmt == "v1" else f" ({fmt})"),
@@ -153,7 +181,7 @@ class ScaleRun:
                 "--format",
                 fmt,
             )
-            run = self._measure(step, argv, None, index)
+            run = self.measure(step, argv, None, index)
             if index > 0:
                 shutil.rmtree(landing.parent, ignore_errors=True)
             if run.exit_code != 0:
@@ -168,19 +196,19 @@ class ScaleRun:
     def history(self, seed_home: Path, days: int, suffix: str, fmt: str = "v1") -> Path | None:
         """Cold build: an empty home runs the nightly through day ``days`` (once)."""
         tag = "" if fmt == "v1" else f" ({fmt})"
-        step = self._step(f"cold_build{suffix}", f"cold build{tag}: nightly catching up {days} d")
+        step = self.add_step(f"cold_build{suffix}", f"cold build{tag}: nightly catching up {days} d")
         home = self.root / f"home{_home_tag(fmt)}_{days}d"
         clone_home(seed_home, home)
-        run = self._nightly(step, home, self.scale.day(days), 0)
+        run = self.run_nightly(step, home, self.scale.day(days), 0)
         step.rows, step.rows_label = run.details.get("lines_read"), "lines ingested"
         return home if run.exit_code == 0 else None
 
     def nightly(self, home: Path, days: int, suffix: str, fmt: str = "v1") -> Path | None:
         """The nightly for day ``days`` + 1 on a home holding ``days`` days."""
         tag = "" if fmt == "v1" else f" ({fmt})"
-        step = self._step(f"nightly{suffix}", f"nightly{tag} day {days + 1} on {days} d")
+        step = self.add_step(f"nightly{suffix}", f"nightly{tag} day {days + 1} on {days} d")
         target = self.root / f"home{_home_tag(fmt)}_{days + 1}d_nightly"
-        if not self._repeat_from(step, home, target, self.scale.day(days + 1), full_refresh=False):
+        if not self.repeat_nightly(step, home, target, self.scale.day(days + 1), full_refresh=False):
             return None
         run = step.median_run()
         step.rows, step.rows_label = (run.details.get("lines_read") if run else None), "new lines"
@@ -188,55 +216,27 @@ class ScaleRun:
 
     def full_refresh(self, home: Path, days: int) -> Path | None:
         """``nightly --full-refresh`` on copies of a home holding ``days`` days."""
-        step = self._step("full_refresh", f"full refresh of {days} d")
+        step = self.add_step("full_refresh", f"full refresh of {days} d")
         target = self.root / f"home_{days}d_full_refresh"
-        if not self._repeat_from(step, home, target, self.scale.day(days), full_refresh=True):
+        if not self.repeat_nightly(step, home, target, self.scale.day(days), full_refresh=True):
             return None
-        step.rows, step.rows_label = _count(target / "analytics.duckdb", "marts.fct_messages"), "messages"
+        step.rows, step.rows_label = count_rows(target / "analytics.duckdb", "marts.fct_messages"), "messages"
         return target
-
-    def redaction(self, home: Path) -> None:
-        """Redaction alone on the messages of ``home``: row by row (before) and vectorised (now).
-
-        One child per repeat measures both ways (bench/redaction.py); each step's seconds are the
-        redaction's own, without the child's start-up.
-        """
-        ways = {"rowwise": "row by row (scalar UDF)", "vectorised": "vectorised (Arrow UDF)"}
-        steps = {way: self._step(f"redaction_{way}", f"redaction {label}") for way, label in ways.items()}
-        probe = self._step("redaction_probe", "redaction (child process)")
-        argv = bench_step_argv("redaction", "--warehouse", str(home / "warehouse.duckdb"))
-        for index in range(self.repeat):
-            run = self._measure(probe, argv, None, index)
-            details = _step_output(run.log) if run.exit_code == 0 else {}
-            for way, step in steps.items():
-                seconds = details.get(f"{way}_seconds")
-                step.runs.append(
-                    Run(
-                        seconds=float(seconds if seconds is not None else run.seconds),
-                        peak_rss_mib=run.peak_rss_mib,
-                        exit_code=run.exit_code if seconds is not None else (run.exit_code or 1),
-                        log=run.log,
-                        details=details,
-                    )
-                )
-                step.rows, step.rows_label = details.get("texts"), "message texts"
-                step.error = probe.error
-        del self.steps["redaction_probe"]
 
     def script(self, kind: str, landing: Path, until: date) -> Path | None:
         """The SQL reference or the pandas script over the landing files up to ``until``."""
         labels = {"reference": "DuckDB SQL reference script", "pandas": "pandas script"}
-        step = self._step(kind, f"{labels[kind]} ({(until - self.scale.start).days + 1} d)")
+        step = self.add_step(kind, f"{labels[kind]} ({(until - self.scale.start).days + 1} d)")
         out = self.root / f"{kind}.parquet"
         for index in range(self.repeat):
             argv = bench_step_argv(
                 kind, "--landing", str(landing), "--until", until.isoformat(), "--out", str(out)
             )
-            run = self._measure(step, argv, None, index)
+            run = self.measure(step, argv, None, index)
             if run.exit_code != 0:
                 return None
-            run.details = _step_output(run.log)
-        step.rows, step.rows_label = _parquet_rows(out), "report rows"
+            run.details = step_output(run.log)
+        step.rows, step.rows_label = parquet_rows(out), "report rows"
         return out
 
     # -- the whole scale ---------------------------------------------------------
@@ -255,6 +255,8 @@ class ScaleRun:
         else:
             home = self.history(seed_home, history_days + 1, "")
             reports["dbt_cold_build"] = (home or self.root / "missing") / "analytics.duckdb"
+            if home:
+                measure_floor(self, FLOOR, f"engine floor of the cold build ({history_days + 1} d)", home)
             for key, label in (("nightly", "nightly"), ("full_refresh", "full refresh")):
                 self._skip(key, label, f"not at scale {scale.name}")
         reference = self.script("reference", seed_home / "landing", last_day)
@@ -283,11 +285,17 @@ class ScaleRun:
         """Cold build through day H, nightly of day H+1, full refresh of H+1 days."""
         home = self.history(seed_home, history_days, "")
         nightly_home = self.nightly(home, history_days, "") if home else None
+        if nightly_home:
+            measure_noop(self, nightly_home, self.scale.day(history_days + 1), history_days + 1)
+        if home and nightly_home and self.scale.volume_conversations:
+            measure_volume(self, self.scale, home)
         if home and not self.keep:
             shutil.rmtree(home, ignore_errors=True)
         refreshed = self.full_refresh(nightly_home, history_days + 1) if nightly_home else None
         if refreshed:
-            self.redaction(refreshed)
+            label = f"engine floor of the full refresh ({history_days + 1} d)"
+            measure_floor(self, FLOOR, label, refreshed)
+            measure_redaction(self, refreshed)
         reports["dbt_full_refresh"] = (refreshed or self.root / "missing") / "analytics.duckdb"
         reports["dbt_nightly"] = (nightly_home or self.root / "missing") / "analytics.duckdb"
 
@@ -323,39 +331,3 @@ class ScaleRun:
 
 def _home_tag(fmt: str) -> str:
     return "" if fmt == "v1" else f"_{fmt}"
-
-
-def _count(database: Path, table: str) -> int | None:
-    try:
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        row = con.execute(f"select count(*) from {table}").fetchone()
-        return int(row[0]) if row else None
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-
-
-def _parquet_rows(path: Path) -> int | None:
-    if not path.exists():
-        return None
-    con = duckdb.connect()
-    try:
-        row = con.execute(f"select count(*) from read_parquet('{path.as_posix()}')").fetchone()
-    finally:
-        con.close()
-    return int(row[0]) if row else None
-
-
-def _step_output(log: str) -> dict[str, Any]:
-    """The JSON line an internal step prints last."""
-    for line in reversed(Path(log).read_text(errors="replace").splitlines()):
-        if line.startswith("{"):
-            try:
-                return dict(json.loads(line))
-            except ValueError:
-                return {}
-    return {}

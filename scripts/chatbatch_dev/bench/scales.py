@@ -18,6 +18,8 @@ class Scale:
     incremental: bool = True
     start: date = date(2026, 11, 1)
     seed: int = 42
+    # conversations of the one new day of each "cost against day volume" point (bench/volume.py)
+    volume_conversations: tuple[int, ...] = ()
 
     @property
     def generated_days(self) -> int:
@@ -30,6 +32,9 @@ class Scale:
     def without_long_history(self) -> Scale:
         return replace(self, long_history_days=None)
 
+    def without_volume(self) -> Scale:
+        return replace(self, volume_conversations=())
+
 
 SCALES = {
     "smoke": Scale(
@@ -40,9 +45,29 @@ SCALES = {
         repeat=1,
         incremental=False,
     ),
-    "small": Scale("small", conversations_per_day=1_000, history_days=5, long_history_days=15, repeat=3),
-    "standard": Scale(
-        "standard", conversations_per_day=10_000, history_days=30, long_history_days=None, repeat=3
+    # small: 1x, 3x and 10x the scale's day, so the volume points stay cheap
+    "small": Scale(
+        "small",
+        conversations_per_day=1_000,
+        history_days=5,
+        long_history_days=15,
+        repeat=3,
+        volume_conversations=(1_000, 3_000, 10_000),
     ),
-    "large": Scale("large", conversations_per_day=10_000, history_days=30, long_history_days=90, repeat=1),
+    "standard": Scale(
+        "standard",
+        conversations_per_day=10_000,
+        history_days=30,
+        long_history_days=None,
+        repeat=3,
+        volume_conversations=(10_000, 30_000, 100_000),
+    ),
+    "large": Scale(
+        "large",
+        conversations_per_day=10_000,
+        history_days=30,
+        long_history_days=90,
+        repeat=1,
+        volume_conversations=(10_000, 30_000, 100_000),
+    ),
 }
