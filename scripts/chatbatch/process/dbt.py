@@ -108,6 +108,7 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     # batch reads that batch's run_results.json, whoever else ran dbt meanwhile.
     args = [*args, "--target-path", str(paths.dbt_target), "--log-path", str(paths.dbt_logs)]
     runner = dbtRunner(callbacks=[_on_event])
+    _forget_other_projects_parse(paths.dbt_target)
     cache = _parse_cache(args)
     if cache is not None:
         _copy_atomically(cache, paths.dbt_target / PARTIAL_PARSE_FILE, only_if_missing=True)
@@ -165,6 +166,19 @@ def in_home(home: Path) -> Iterator[None]:
             os.environ.pop(WAREHOUSE_ENV, None)
         else:
             os.environ[WAREHOUSE_ENV] = previous_env
+
+
+def _forget_other_projects_parse(target: Path) -> None:
+    """A home's partial parse is of one project directory. When the home is built with
+    another (``CHATBATCH_PROJECT_DIR``: a checkout under test, a benchmarked commit), the
+    parse is dropped: dbt trusted it for a copy whose schema files differed (a check
+    planted in one copy ran in the next build of the original)."""
+    marker = target / "project_dir.txt"
+    if marker.is_file() and marker.read_text(encoding="utf-8") == str(PROJECT_DIR):
+        return
+    (target / PARTIAL_PARSE_FILE).unlink(missing_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(PROJECT_DIR), encoding="utf-8")
 
 
 def _parse_cache(args: list[str]) -> Path | None:
