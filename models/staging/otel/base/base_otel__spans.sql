@@ -33,7 +33,7 @@ lines as (
         raw_lines._line_number,
         raw_lines._batch_id,
         loaded_lines.exported_at,
-        json(raw_lines._line) as _record
+        raw_lines._line as _record  -- the text, not a json() copy of it (macros/sources/lines.sql)
     from raw_lines
     inner join loaded_lines
         on
