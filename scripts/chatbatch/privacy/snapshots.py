@@ -152,9 +152,12 @@ def take(paths: Paths, batch_id: int, run_date: str, keep: int) -> Snapshot:
 
 
 def due(paths: Paths, run_date: date, every_days: int) -> str | None:
-    """Why no snapshot is due for ``run_date`` (None when one is): the newest verified
-    snapshot is fewer than ``every_days`` days older than the run date."""
-    newest = newest_verified(paths)
+    """Why no snapshot is due for ``run_date`` (None when one is): the newest snapshot is
+    fewer than ``every_days`` days older than the run date."""
+    # the newest complete snapshot whose file has its recorded size: hashing it (what
+    # restore and purge do) would read the whole copy every night (7.5 s at 3.6 GB)
+    present = [s for s in listed(paths) if s.file.is_file() and s.file.stat().st_size == s.size_bytes]
+    newest = present[-1] if present else None
     if newest is None:
         return None
     age = (run_date - date.fromisoformat(newest.run_date)).days

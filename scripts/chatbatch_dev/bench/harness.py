@@ -208,11 +208,13 @@ def nightly_details(home: Path) -> dict[str, Any]:
 
 
 def step_output(log: str) -> dict[str, Any]:
-    """The JSON line an internal step prints last."""
+    """The JSON object an internal step prints last (DuckDB's progress bar, which ends
+    without a newline, may precede it on its line)."""
     for line in reversed(Path(log).read_text(errors="replace").splitlines()):
-        if line.startswith("{"):
+        start = line.find('{"')
+        if start >= 0:
             try:
-                return dict(json.loads(line))
+                return dict(json.loads(line[start:]))
             except ValueError:
                 return {}
     return {}

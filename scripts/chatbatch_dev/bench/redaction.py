@@ -41,6 +41,7 @@ def measure(warehouse: Path) -> dict[str, float | int]:
     reached Python past the prefilter."""
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false")  # its text would share the JSON's line
         con.execute(f"attach '{warehouse.as_posix()}' as warehouse (read_only)")
         con.execute(f"create temp table texts as select message_text from {_messages_relation(con)}")
         texts = int(con.execute("select count(*) from texts").fetchall()[0][0])
