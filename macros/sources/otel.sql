@@ -5,7 +5,10 @@
 
 {#- A JSON value as a list of JSON values when it is an array, else null. -#}
 {% macro otel_json_list(expression) -%}
-    case when json_type({{ expression }}) = 'ARRAY' then cast({{ expression }} as json[]) end
+    {#- try_cast, not `case when json_type(..) = 'ARRAY' then cast(..) end`: the same result
+        (null unless an array) without a CASE over lists of large JSON texts, which ran out of
+        memory on the standard scale's OTLP lines where the cast alone did not -#}
+    try_cast({{ expression }} as json[])
 {%- endmacro %}
 
 {#-
