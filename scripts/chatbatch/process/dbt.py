@@ -112,6 +112,7 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     cache = _parse_cache(args)
     if cache is not None:
         _copy_atomically(cache, paths.dbt_target / PARTIAL_PARSE_FILE, only_if_missing=True)
+        _forget_other_projects_parse(paths.dbt_target)
     try:
         with in_home(paths.home):
             result = runner.invoke(args)
@@ -169,16 +170,34 @@ def in_home(home: Path) -> Iterator[None]:
 
 
 def _forget_other_projects_parse(target: Path) -> None:
-    """A home's partial parse is of one project directory. When the home is built with
-    another (``CHATBATCH_PROJECT_DIR``: a checkout under test, a benchmarked commit), the
-    parse is dropped: dbt trusted it for a copy whose schema files differed (a check
-    planted in one copy ran in the next build of the original)."""
-    marker = target / "project_dir.txt"
-    if marker.is_file() and marker.read_text(encoding="utf-8") == str(PROJECT_DIR):
-        return
-    (target / PARTIAL_PARSE_FILE).unlink(missing_ok=True)
-    target.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(PROJECT_DIR), encoding="utf-8")
+    """A partial parse is of one project directory. dbt does not check that: given the parse
+    of a copy of the project (``CHATBATCH_PROJECT_DIR``: a checkout under test, a
+    benchmarked commit), it re-parses the files whose contents differ and keeps the others
+    pointing into the copy (tests found a check planted in a copy running in the original,
+    and seeds read from a deleted copy). So a parse whose project files lie elsewhere is
+    dropped before dbt runs."""
+    parse = target / PARTIAL_PARSE_FILE
+    if parse.is_file() and not _parse_is_of_this_project(parse):
+        parse.unlink()
+
+
+def _parse_is_of_this_project(parse: Path) -> bool:
+    import msgpack  # dbt's own dependency, which writes the file
+
+    try:
+        manifest = msgpack.unpackb(parse.read_bytes(), raw=False, strict_map_key=False)
+        roots = {entry["path"]["project_root"] for entry in manifest["files"].values()}
+    except Exception:  # unreadable: dbt would parse from scratch anyway
+        return False
+    packages = str(Path(dbt_include_root()))
+    return all(root == str(PROJECT_DIR) or root.startswith(packages) for root in roots)
+
+
+def dbt_include_root() -> str:
+    """Where dbt's and the adapter's own macro projects live (site-packages/dbt/include)."""
+    import dbt.include
+
+    return str(Path(next(iter(dbt.include.__path__))))
 
 
 def _parse_cache(args: list[str]) -> Path | None:
