@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 
 from chatbatch.core import duck
-from chatbatch_dev.bench.harness import Bench, Run, Step, bench_step_argv, clone_home, step_output
+from chatbatch_dev.bench.harness import Bench, Step, bench_step_argv, clone_home, reported_run, step_output
 
 PLUGIN_MODULE = "chatbatch.transform.dbt_plugin"  # profiles.yml's plugin, registered as dbt-duckdb does
 TABLE_KINDS = ("table", "incremental")
@@ -242,15 +242,7 @@ def measure(
         details = step_output(run.log) if run.exit_code == 0 else {}
         for seconds_key, step in (("seconds", total), *parts.items()):
             seconds = details.get(seconds_key)
-            step.runs.append(
-                Run(
-                    seconds=float(seconds if seconds is not None else run.seconds),
-                    peak_rss_mib=run.peak_rss_mib,
-                    exit_code=run.exit_code if seconds is not None else (run.exit_code or 1),
-                    log=run.log,
-                    details=details if step is total else {},
-                )
-            )
+            step.runs.append(reported_run(run, seconds, details if step is total else {}))
             step.error = child.error
         total.rows, total.rows_label = details.get("models_run"), "models"
         parts["tests_seconds"].rows, parts["tests_seconds"].rows_label = details.get("tests_run"), "tests"

@@ -207,6 +207,18 @@ def nightly_details(home: Path) -> dict[str, Any]:
     }
 
 
+def reported_run(run: Run, seconds: float | None, details: dict[str, Any]) -> Run:
+    """A child's run timed by the seconds it reported itself; when it reported none, its
+    wall time, counted as failed."""
+    return Run(
+        seconds=float(seconds if seconds is not None else run.seconds),
+        peak_rss_mib=run.peak_rss_mib,
+        exit_code=run.exit_code if seconds is not None else (run.exit_code or 1),
+        log=run.log,
+        details=details,
+    )
+
+
 def step_output(log: str) -> dict[str, Any]:
     """The JSON object an internal step prints last (DuckDB's progress bar, which ends
     without a newline, may precede it on its line)."""

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from chatbatch.transform import redact
-from chatbatch_dev.bench.harness import Bench, Run, bench_step_argv, step_output
+from chatbatch_dev.bench.harness import Bench, bench_step_argv, reported_run, step_output
 
 MESSAGES_MODEL = "int_messages_flagged"  # the model int_messages_redacted redacts
 
@@ -80,15 +80,7 @@ def measure_steps(bench: Bench, home: Path) -> None:
         details = step_output(run.log) if run.exit_code == 0 else {}
         for way, step in steps.items():
             seconds = details.get(f"{way}_seconds")
-            step.runs.append(
-                Run(
-                    seconds=float(seconds if seconds is not None else run.seconds),
-                    peak_rss_mib=run.peak_rss_mib,
-                    exit_code=run.exit_code if seconds is not None else (run.exit_code or 1),
-                    log=run.log,
-                    details=details,
-                )
-            )
+            step.runs.append(reported_run(run, seconds, details))
             step.rows, step.rows_label = details.get("texts"), "message texts"
             step.error = probe.error
     del bench.steps["redaction_probe"]
