@@ -1,9 +1,9 @@
 """Verified snapshots of the working warehouse, and restoring one.
 
 After a published night (an ``after_publish`` workload, ``SnapshotWorkload``), when the
-newest verified snapshot is ``snapshots_every_days`` (default 7) days old, there is none, or
-the night was a full refresh or backfill,
-the closed ``warehouse.duckdb`` is checkpointed and copied to
+newest snapshot is ``snapshots_every_days`` (default 7) days old, there is none, or the
+night was a full refresh or backfill, the closed ``warehouse.duckdb`` is checkpointed and
+copied to
 ``snapshots/batch=<id>/warehouse.duckdb``. The copy is verified before it counts: its
 sha256 is taken, it is opened read-only and the row counts of a few key tables must
 equal the warehouse's. Then ``manifest.json`` (batch id, run date, created_at, sha256,

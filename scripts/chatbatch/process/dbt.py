@@ -189,19 +189,14 @@ def _parse_is_of_this_project(parse: Path) -> bool:
         roots = {entry["path"]["project_root"] for entry in manifest["files"].values()}
     except Exception:  # unreadable: dbt would parse from scratch anyway
         return False
-    packages = str(Path(dbt_include_root()))
+    import dbt.include  # dbt's and the adapter's own macro projects live under it
+
+    packages = next(iter(dbt.include.__path__))
     return all(root == str(PROJECT_DIR) or root.startswith(packages) for root in roots)
 
 
-def dbt_include_root() -> str:
-    """Where dbt's and the adapter's own macro projects live (site-packages/dbt/include)."""
-    import dbt.include
-
-    return str(Path(next(iter(dbt.include.__path__))))
-
-
 def _parse_cache(args: list[str]) -> Path | None:
-    """With ``CHATBATCH_DBT_PARSE_CACHE`` set (the tests and the bench set it), the file
+    """With ``CHATBATCH_DBT_PARSE_CACHE`` set (the tests set it), the file
     holding the last partial parse of this project with these vars and target, which a
     home without one starts from. dbt checks every file's checksum against it, so a stale
     one costs a re-parse of what changed, never a wrong manifest."""
