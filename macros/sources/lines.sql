@@ -16,8 +16,10 @@
         _line,
         _line_error,
         -- the line itself, not json(_line): that copy of every line (OTLP lines average 8 KB and
-        -- reach 130 KB) ran a standard-scale catch-up out of memory; JSON functions read text
-        case when json_valid(_line) and json_type(_line) = 'OBJECT' then _line end as _record
+        -- reach 130 KB) ran a standard-scale catch-up out of memory; JSON functions read text.
+        -- One parse (try: null when not JSON), not json_valid and then json_type: each JSON call
+        -- parses the whole line again and holds the parse of every line of its vector
+        case when try(json_type(_line)) = 'OBJECT' then _line end as _record
     from {{ relation }}
 {%- endmacro %}
 

@@ -77,6 +77,26 @@
     )
 {%- endmacro %}
 
+{#- otel_line_spans(line): every span of an OTLP/JSON `TracesData` line in document order
+    (resourceSpans[].scopeSpans[].spans[]) as one list of {resource, scope, span} JSON structs.
+    The line is parsed once into that shape (json_transform) and the nesting flattened over typed
+    lists, instead of parsing each level again with `->` and casts to json[]. -#}
+{% macro otel_line_spans(line) -%}
+    flatten(list_transform(
+        coalesce(json_transform(
+            {{ line }},
+            '{"resourceSpans": [{"resource": "JSON", "scopeSpans": [{"scope": "JSON", "spans": ["JSON"]}]}]}'
+        ).resourceSpans, []),
+        lambda resource_span: flatten(list_transform(
+            coalesce(resource_span.scopeSpans, []),
+            lambda scope_span: list_transform(
+                coalesce(scope_span.spans, []),
+                lambda span: struct_pack(resource := resource_span.resource, scope := scope_span.scope, span := span)
+            )
+        ))
+    ))
+{%- endmacro %}
+
 {#- One attribute of an attributes object (keys hold dots: quoted in the path). -#}
 {% macro otel_attr(attributes, key) -%}
     json_extract({{ attributes }}, '$."{{ key }}"')

@@ -12,20 +12,35 @@ with spans as (
 
 ),
 
+event_lists as (
+
+    -- a select-list unnest streams span by span (list_with_positions)
+    select
+        trace_id,
+        span_id,
+        exported_at,
+        _export_date,
+        _file_path,
+        _line_number,
+        _batch_id,
+        unnest({{ list_with_positions('cast(events as json[])') }}) as _event
+    from spans
+
+),
+
 exploded as (
 
     select
-        spans.trace_id,
-        spans.span_id,
-        cast(event.position - 1 as integer) as event_index,
-        event.value as event,
-        spans.exported_at,
-        spans._export_date,
-        spans._file_path,
-        spans._line_number,
-        spans._batch_id
-    from spans,
-        unnest(cast(spans.events as json[])) with ordinality as event (value, position)
+        trace_id,
+        span_id,
+        cast(_event.position - 1 as integer) as event_index,
+        _event.value as event,
+        exported_at,
+        _export_date,
+        _file_path,
+        _line_number,
+        _batch_id
+    from event_lists
 
 ),
 

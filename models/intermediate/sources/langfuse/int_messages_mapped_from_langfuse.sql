@@ -18,14 +18,23 @@ generations as (
 
 ),
 
+input_message_lists as (
+
+    -- a select-list unnest streams generation by generation (list_with_positions)
+    select
+        *,
+        unnest({{ list_with_positions('input_messages') }}) as _input_message
+    from generations
+
+),
+
 input_messages as (
 
     select
-        generations.*,
-        message.position - 1 as input_index,
-        message.value as input_message
-    from generations,
-        unnest(generations.input_messages) with ordinality as message (value, position)
+        * exclude (_input_message),
+        _input_message.position - 1 as input_index,
+        _input_message.value as input_message
+    from input_message_lists
 
 ),
 

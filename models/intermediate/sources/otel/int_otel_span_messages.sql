@@ -22,27 +22,36 @@ events as (
 
 ),
 
-attribute_messages as (
+attribute_message_lists as (
 
+    -- select-list unnests stream span by span (list_with_positions)
     select
-        spans.trace_id,
-        spans.span_id,
+        trace_id,
+        span_id,
         'input' as direction,
-        message.position - 1 as message_index,
-        message.value as message
-    from spans,
-        unnest(coalesce({{ otel_json_list('spans.input_messages') }}, [])) with ordinality as message (value, position)
+        unnest({{ list_with_positions("coalesce(" ~ otel_json_list('input_messages') ~ ", [])") }}) as message
+    from spans
 
     union all
 
     select
-        spans.trace_id,
-        spans.span_id,
+        trace_id,
+        span_id,
         'output' as direction,
+        unnest({{ list_with_positions("coalesce(" ~ otel_json_list('output_messages') ~ ", [])") }}) as message
+    from spans
+
+),
+
+attribute_messages as (
+
+    select
+        trace_id,
+        span_id,
+        direction,
         message.position - 1 as message_index,
         message.value as message
-    from spans,
-        unnest(coalesce({{ otel_json_list('spans.output_messages') }}, [])) with ordinality as message (value, position)
+    from attribute_message_lists
 
 ),
 

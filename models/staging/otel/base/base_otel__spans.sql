@@ -19,7 +19,10 @@ with raw_lines as (
 
 loaded_lines as (
 
-    select * from {{ ref('base_otel__traces') }}
+    select
+        _file_path,
+        _line_number
+    from {{ ref('base_otel__traces') }}
     where _quarantine_reason is null
         {{ new_batches_only('and') }}
 
@@ -27,56 +30,40 @@ loaded_lines as (
 
 lines as (
 
-    select
-        raw_lines._file_path,
-        raw_lines._export_date,
-        raw_lines._line_number,
-        raw_lines._batch_id,
-        loaded_lines.exported_at,
-        raw_lines._line as _record  -- the text, not a json() copy of it (macros/sources/lines.sql)
-    from raw_lines
-    inner join loaded_lines
-        on
-            raw_lines._file_path = loaded_lines._file_path
-            and raw_lines._line_number = loaded_lines._line_number
+    -- a semi-join on the loaded lines' keys: the small side is the one held in memory
+    select * from raw_lines
+    where (_file_path, _line_number) in (select _file_path, _line_number from loaded_lines)
 
 ),
 
-resource_spans as (
+line_spans as (
 
+    -- every span of a line beside its resource and scope, its position the span's index in the
+    -- line: a select-list unnest streams line by line (list_with_positions says why not lateral)
     select
-        lines.* exclude (_record),
-        resource_span.position as resource_position,
-        resource_span.value -> 'resource' as resource,
-        resource_span.value -> 'scopeSpans' as scope_spans
-    from lines,
-        unnest(cast(lines._record -> 'resourceSpans' as json[])) with ordinality as resource_span (value, position)
-
-),
-
-scope_spans as (
-
-    select
-        resource_spans.* exclude (scope_spans),
-        scope_span.position as scope_position,
-        scope_span.value -> 'scope' as scope,
-        scope_span.value -> 'spans' as spans
-    from resource_spans,
-        unnest(coalesce({{ otel_json_list('resource_spans.scope_spans') }}, [])) with ordinality as scope_span (value, position)
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+        {{ otel_rotation_timestamp('_file_path') }} as exported_at,
+        unnest({{ list_with_positions(otel_line_spans('_line')) }}) as line_span
+    from lines
 
 ),
 
 spans as (
 
     select
-        scope_spans.* exclude (spans),
-        span.value as span,
-        cast(row_number() over (
-            partition by scope_spans._file_path, scope_spans._line_number
-            order by scope_spans.resource_position, scope_spans.scope_position, span.position
-        ) - 1 as integer) as _span_index
-    from scope_spans,
-        unnest(coalesce({{ otel_json_list('scope_spans.spans') }}, [])) with ordinality as span (value, position)
+        _file_path,
+        _export_date,
+        _line_number,
+        _batch_id,
+        exported_at,
+        line_span.value.resource as resource,
+        line_span.value.scope as scope,
+        line_span.value.span as span,
+        cast(line_span.position - 1 as integer) as _span_index
+    from line_spans
 
 ),
 
