@@ -1,9 +1,11 @@
 """The runner's shape, kept honest: no import cycles, the nightly path never imports the
-development tools, modules stay small, and dbt is used through its public API only."""
+development tools, modules stay small, and dbt is used through its public API only; and one
+rule of the models' SQL that memory depends on (no unnest in a from clause)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from chatbatch.core.paths import PROJECT_DIR
@@ -121,3 +123,22 @@ def test_dbt_is_used_through_its_public_api() -> None:
             ):
                 private.append(f"{path.name}: {node.value.id}.{node.attr}")
     assert private == []
+
+
+def test_models_unnest_in_the_select_list_only() -> None:
+    """``from t, unnest(t.list) with ordinality`` is a correlated join to DuckDB: it groups
+    every row of ``t`` on the correlated columns and hash-joins the unnested rows back (the
+    whole OTLP line: 3 GB of hash table and 12 GB spilled for the standard bench's 30-day
+    catch-up). A select-list ``unnest(list_with_positions(...))`` streams."""
+    lateral = re.compile(
+        r"\bfrom\s+[\w.]+(\s+as\s+\w+)?\s*,\s*(lateral\s+)?unnest\s*\(|\bjoin\s+(lateral\s+)?unnest\s*\(",
+        re.IGNORECASE,
+    )
+    comments = re.compile(r"\{#.*?#\}|--[^\n]*", re.DOTALL)
+    offenders = [
+        str(path.relative_to(PROJECT_DIR))
+        for folder in ("models", "macros", "snapshots")
+        for path in sorted((PROJECT_DIR / folder).rglob("*.sql"))
+        if lateral.search(comments.sub("", path.read_text(encoding="utf-8")))
+    ]
+    assert offenders == [], f"unnest in a from clause (use a select-list unnest): {offenders}"
