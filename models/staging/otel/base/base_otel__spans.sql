@@ -8,6 +8,11 @@
     'gen_ai.output.messages': 'output_messages',
     'gen_ai.retrieval.documents': 'retrieval_documents',
 } %}
+{%- set span_shape = {
+    'traceId': 'VARCHAR', 'spanId': 'VARCHAR', 'parentSpanId': 'VARCHAR', 'name': 'VARCHAR',
+    'kind': 'VARCHAR', 'startTimeUnixNano': 'VARCHAR', 'endTimeUnixNano': 'VARCHAR',
+    'status': {'code': 'VARCHAR', 'message': 'VARCHAR'}, 'attributes': 'JSON', 'events': 'JSON',
+} %}
 {%- set integer_attributes = ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens'] %}
 
 with raw_lines as (
@@ -67,6 +72,19 @@ spans as (
 
 ),
 
+span_fields as (
+
+    -- each span, scope and resource parsed once into the fields read below (each JSON function
+    -- call parses its text again and holds the parse of every row of its vector)
+    select
+        *,
+        json_transform(span, '{{ tojson(span_shape) }}') as _span,
+        json_transform(scope, '{"name": "VARCHAR", "version": "VARCHAR"}') as _scope,
+        resource -> 'attributes' as _resource_attributes
+    from spans
+
+),
+
 parsed as (
 
     select
@@ -77,29 +95,29 @@ parsed as (
         _batch_id,
         exported_at,
         span,
-        nullif(span ->> 'traceId', '') as _raw__trace_id,
-        nullif(span ->> 'spanId', '') as _raw__span_id,
-        lower(nullif(span ->> 'traceId', '')) as trace_id,
-        lower(nullif(span ->> 'spanId', '')) as span_id,
-        lower(nullif(span ->> 'parentSpanId', '')) as parent_span_id,
-        span ->> 'name' as span_name,
-        {{ try_cast("span ->> 'kind'", 'integer') }} as span_kind,
-        span ->> 'startTimeUnixNano' as _raw__start_time,
-        span ->> 'endTimeUnixNano' as _raw__end_time,
-        {{ otel_unix_nano("span ->> 'startTimeUnixNano'") }} as started_at,
-        {{ otel_unix_nano("span ->> 'endTimeUnixNano'") }} as ended_at,
+        nullif(_span.traceId, '') as _raw__trace_id,
+        nullif(_span.spanId, '') as _raw__span_id,
+        lower(nullif(_span.traceId, '')) as trace_id,
+        lower(nullif(_span.spanId, '')) as span_id,
+        lower(nullif(_span.parentSpanId, '')) as parent_span_id,
+        _span.name as span_name,
+        {{ try_cast("_span.kind", 'integer') }} as span_kind,
+        _span.startTimeUnixNano as _raw__start_time,
+        _span.endTimeUnixNano as _raw__end_time,
+        {{ otel_unix_nano("_span.startTimeUnixNano") }} as started_at,
+        {{ otel_unix_nano("_span.endTimeUnixNano") }} as ended_at,
         case
-            when span -> 'status' ->> 'code' in ('2', 'STATUS_CODE_ERROR') then 2
-            when span -> 'status' ->> 'code' in ('1', 'STATUS_CODE_OK') then 1
+            when _span.status.code in ('2', 'STATUS_CODE_ERROR') then 2
+            when _span.status.code in ('1', 'STATUS_CODE_OK') then 1
             else 0
         end as status_code,
-        nullif(span -> 'status' ->> 'message', '') as status_message,
-        scope ->> 'name' as scope_name,
-        scope ->> 'version' as scope_version,
-        {{ otel_attributes("resource -> 'attributes'", depth=1) }} as resource_attributes,
-        {{ otel_attributes("span -> 'attributes'") }} as attributes,
-        coalesce({{ otel_json_list("span -> 'events'") }}, []) as _events
-    from spans
+        nullif(_span.status.message, '') as status_message,
+        _scope.name as scope_name,
+        _scope.version as scope_version,
+        {{ otel_attributes('_resource_attributes', depth=1) }} as resource_attributes,
+        {{ otel_attributes('_span.attributes') }} as attributes,
+        coalesce({{ otel_json_list('_span.events') }}, []) as _events
+    from span_fields
 
 ),
 
