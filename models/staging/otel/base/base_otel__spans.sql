@@ -8,11 +8,13 @@
     'gen_ai.output.messages': 'output_messages',
     'gen_ai.retrieval.documents': 'retrieval_documents',
 } %}
+{#- the fields read of each span and scope, in json_parse_object's shape language -#}
 {%- set span_shape = {
-    'traceId': 'VARCHAR', 'spanId': 'VARCHAR', 'parentSpanId': 'VARCHAR', 'name': 'VARCHAR',
-    'kind': 'VARCHAR', 'startTimeUnixNano': 'VARCHAR', 'endTimeUnixNano': 'VARCHAR',
-    'status': {'code': 'VARCHAR', 'message': 'VARCHAR'}, 'attributes': 'JSON', 'events': 'JSON',
+    'traceId': 'text', 'spanId': 'text', 'parentSpanId': 'text', 'name': 'text',
+    'kind': 'text', 'startTimeUnixNano': 'text', 'endTimeUnixNano': 'text',
+    'status': {'code': 'text', 'message': 'text'}, 'attributes': 'json', 'events': 'json',
 } %}
+{%- set scope_shape = {'name': 'text', 'version': 'text'} %}
 {%- set integer_attributes = ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens'] %}
 
 with raw_lines as (
@@ -78,8 +80,10 @@ span_fields as (
     -- call parses its text again and holds the parse of every row of its vector)
     select
         *,
-        json_transform(span, '{{ tojson(span_shape) }}') as _span,
-        json_transform(scope, '{"name": "VARCHAR", "version": "VARCHAR"}') as _scope,
+        -- json_transform alone, not json_parse_object: these texts are JSON already (a span that
+        -- is not an object gives null fields), and its validity checks would parse twice more
+        json_transform(span, '{{ tojson(duckdb_json_shape(span_shape)) }}') as _span,
+        json_transform(scope, '{{ tojson(duckdb_json_shape(scope_shape)) }}') as _scope,
         resource -> 'attributes' as _resource_attributes
     from spans
 
