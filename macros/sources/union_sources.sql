@@ -46,10 +46,12 @@
     {{ return(adapter.dispatch('union_entity', 'chatbot_analytics')(branches)) }}
 {%- endmacro %}
 
+{#- A mapped model's own watermark (`_processed_batch_id`, changed_traces.sql) stays behind:
+    the models after the seam keep theirs under that name. -#}
 {% macro duckdb__union_entity(branches) -%}
     {%- for branch in branches %}
     select
-        *,
+        {{ '*' if branch.source_system == 'chatbot' else "columns(lambda name: name != '_processed_batch_id')" }},
         {%- for name, data_type in branch.nulls.items() %}
         cast(null as {{ data_type }}) as {{ name }},
         {%- endfor %}

@@ -1,14 +1,17 @@
-{{ config(materialized='table', unique_key=none) }}
+{{ config(unique_key='trace_id') }}
 {%- set feedback = var('otel_feedback_evaluations', {}) %}
+{%- set staged = [ref('stg_otel__spans')] %}
 
 {#- One row per event of a loaded span (`events[]`): the v1.36 per-message events
     (gen_ai.*.message, gen_ai.choice) and gen_ai.evaluation.result, with attributes as one JSON
-    object. Rebuilt whole from stg_otel__spans, so a span replaced by a later version takes its
-    events with it. -#}
+    object. Incremental by trace (macros/incremental/changed_traces.sql): the events of every
+    span of a trace with new spans are read again, so a span replaced by a later version takes
+    its events with it. -#}
 
 with spans as (
 
     select * from {{ ref('stg_otel__spans') }}
+    {{ changed_traces_only(staged) }}
 
 ),
 
@@ -108,6 +111,7 @@ final as (
         _file_path,
         _line_number,
         _batch_id,
+        {{ staged_batch_id(staged) }} as _processed_batch_id,
 
         -- verdict of a feedback evaluation (others: null)
         case

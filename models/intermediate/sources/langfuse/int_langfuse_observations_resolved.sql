@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', unique_key='trace_id') }}
+
 {#-
     Every loaded Langfuse observation with its conversation (session, else trace; legacy
     exports take session, user, trace name and release from traces/), its input and output
@@ -7,17 +9,22 @@
     turn_answer_id is the answer closing the observation's turn: for a generation the next
     answer of the trace; for a TOOL or RETRIEVER observation the first answer of the trace
     sent at or after its start (its events and the answer's retrieved documents hang there).
+    Incremental by trace (macros/incremental/changed_traces.sql): a night recomputes the traces
+    its new observations (or legacy trace rows) touch, each from its whole history.
 -#}
+{%- set staged = [ref('stg_langfuse__observations'), ref('stg_langfuse__traces')] %}
 
 with observations as (
 
     select * from {{ ref('stg_langfuse__observations') }}
+    {{ changed_traces_only(staged) }}
 
 ),
 
 traces as (
 
     select * from {{ ref('stg_langfuse__traces') }}
+    {{ changed_traces_only(staged) }}
 
 ),
 
@@ -144,16 +151,26 @@ turns as (
 
 ),
 
+former_conversations as (
+
+    {{ former_trace_conversations('turns') }}
+
+),
+
 final as (
 
     select
-        * exclude (next_answer_id, answer_sent_after_start_id),
+        turns.* exclude (next_answer_id, answer_sent_after_start_id),
         -- the answer that closes this observation's turn
         case
-            when observation_type in ('TOOL', 'RETRIEVER') then answer_sent_after_start_id
-            else next_answer_id
-        end as turn_answer_id
+            when turns.observation_type in ('TOOL', 'RETRIEVER') then turns.answer_sent_after_start_id
+            else turns.next_answer_id
+        end as turn_answer_id,
+        former_conversations.former_conversation_ids as _former_conversation_ids,
+        {{ staged_batch_id(staged) }} as _processed_batch_id
     from turns
+    left join former_conversations
+        on turns.trace_id = former_conversations.trace_id
 
 )
 

@@ -3,11 +3,21 @@
     User messages: the user messages of a generation's input after its last assistant
     message (earlier ones are history), once per trace and text. Assistant messages: one per
     answer generation, with the tokens, cost and start of the tool-call steps of its turn.
+    Incremental by conversation: the conversations of the traces int_langfuse_observations_resolved
+    recomputed since this model's last run (macros/incremental/changed_traces.sql).
 -#}
+{%- set resolved = ref('int_langfuse_observations_resolved') %}
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_changed_trace_conversations(ref('int_langfuse_observations_resolved')) }}",
+    )
+}}
 
 with observations as (
 
-    select * from {{ ref('int_langfuse_observations_resolved') }}
+    select * from {{ resolved }}
+    {{ changed_trace_conversations_only(resolved) }}
 
 ),
 
@@ -200,7 +210,8 @@ final as (
         _export_date,
         _file_path,
         _line_number,
-        _batch_id
+        _batch_id,
+        (select max(_processed_batch_id) from {{ resolved }}) as _processed_batch_id
 
     from unioned
 

@@ -5,17 +5,30 @@
     output messages with text; the first carries the turn's numbers (tokens summed over its
     inference spans, the model of the last of them, latency = turn span end - start, the
     documents of its retrieval spans). OTel carries no cost: source_cost_usd is null.
+    Incremental by conversation: the conversations of the traces int_otel_spans_resolved
+    recomputed since this model's last run (macros/incremental/changed_traces.sql).
 -#}
+{%- set resolved = ref('int_otel_spans_resolved') %}
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_changed_trace_conversations(ref('int_otel_spans_resolved')) }}",
+    )
+}}
 
 with spans as (
 
-    select * from {{ ref('int_otel_spans_resolved') }}
+    select * from {{ resolved }}
+    {{ changed_trace_conversations_only(resolved) }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_otel_span_messages') }}
+    {%- if is_incremental() %}
+    where trace_id in (select spans.trace_id from spans)
+    {%- endif %}
 
 ),
 
@@ -195,7 +208,8 @@ final as (
         _export_date,
         _file_path,
         _line_number,
-        _batch_id
+        _batch_id,
+        (select max(_processed_batch_id) from {{ resolved }}) as _processed_batch_id
 
     from unioned
 

@@ -3,12 +3,16 @@
     "messages"): from the attributes gen_ai.input.messages / gen_ai.output.messages when the span
     has either, else from its v1.36 span events (gen_ai.system/user/assistant/tool.message in
     order = the input, gen_ai.choice = the output). A span with both: the attributes win.
+    Incremental by trace (macros/incremental/changed_traces.sql).
 -#}
+{{ config(materialized='incremental', unique_key='trace_id') }}
+{%- set staged = [ref('stg_otel__spans')] %}
 
 with spans as (
 
     select * from {{ ref('stg_otel__spans') }}
     where is_genai
+        {{ changed_traces_only(staged, keyword='and') }}
 
 ),
 
@@ -19,6 +23,7 @@ events as (
         'gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.assistant.message',
         'gen_ai.tool.message', 'gen_ai.choice'
     )
+        {{ changed_traces_only(staged, keyword='and') }}
 
 ),
 
@@ -156,11 +161,20 @@ event_read as (
 
 ),
 
-final as (
+unioned as (
 
     select * from attribute_read
     union all
     select * from event_read
+
+),
+
+final as (
+
+    select
+        *,
+        {{ staged_batch_id(staged) }} as _processed_batch_id
+    from unioned
 
 )
 

@@ -4,18 +4,23 @@
     else the trace id. Turns: invoke_agent spans carrying messages; in a trace without them,
     inference spans carrying messages. Every other span belongs to its nearest ancestor turn,
     else to the turn of its trace whose time span holds its start. turn_message_id is the
-    turn's assistant message (its first output message with text), if any.
+    turn's assistant message (its first output message with text), if any. Incremental by trace
+    (macros/incremental/changed_traces.sql): a night resolves again the traces with new spans.
 -#}
+{{ config(materialized='incremental', unique_key='trace_id') }}
+{%- set staged = [ref('stg_otel__spans')] %}
 
 with recursive spans as (
 
     select * exclude (events, resource_attributes, attributes) from {{ ref('stg_otel__spans') }}
+    {{ changed_traces_only(staged) }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_otel_span_messages') }}
+    {{ changed_traces_only(staged) }}
 
 ),
 
@@ -179,6 +184,12 @@ resolved as (
 
 ),
 
+former_conversations as (
+
+    {{ former_trace_conversations('resolved') }}
+
+),
+
 final as (
 
     select
@@ -187,12 +198,16 @@ final as (
         case
             when resolved.has_message_without_content and not resolved.has_tool_calls
                 then 'message_without_content'
-        end as _message_quarantine_reason
+        end as _message_quarantine_reason,
+        former_conversations.former_conversation_ids as _former_conversation_ids,
+        {{ staged_batch_id(staged) }} as _processed_batch_id
     from resolved
     left join turn_answers
         on
             resolved.trace_id = turn_answers.trace_id
             and resolved.turn_span_id = turn_answers.span_id
+    left join former_conversations
+        on resolved.trace_id = former_conversations.trace_id
 
 )
 
