@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chatbatch.accumulate.lines import FileLines, empty_result, gunzip, split_lines
@@ -285,9 +286,35 @@ def _read_parquet(data: bytes) -> FileLines:
 
 
 def _batch_records(batch: pa.RecordBatch) -> Iterator[dict[str, Any]]:
-    columns = [(field.name, field.type, batch.column(i).to_pylist()) for i, field in enumerate(batch.schema)]
-    for row in range(batch.num_rows):
-        yield {name: _jsonable(values[row], type_) for name, type_, values in columns}
+    names = batch.schema.names
+    columns = [_column_values(batch.column(i), field.type) for i, field in enumerate(batch.schema)]
+    for row in zip(*columns, strict=True):
+        yield dict(zip(names, row, strict=True))
+
+
+def _column_values(column: pa.Array, type_: pa.DataType) -> list[Any]:
+    """A column's values as the JSON export would carry them (``_jsonable``), converted a
+    column at a time where Arrow can: plain values as they are, timestamps formatted by
+    Arrow (in UTC, microseconds: ``TIMESTAMP_FORMAT``); nested and other values one by one."""
+    if _is_plain(type_):
+        return column.to_pylist()
+    if pa.types.is_timestamp(type_):
+        utc = pc.cast(column, pa.timestamp("us", tz="UTC" if type_.tz else None), safe=False)
+        # Arrow's %S carries the fraction of the unit: microseconds here, as %f
+        return pc.strftime(utc, format=TIMESTAMP_FORMAT.replace(".%f", "")).to_pylist()
+    return [_jsonable(value, type_) for value in column.to_pylist()]
+
+
+def _is_plain(type_: pa.DataType) -> bool:
+    """Values that Python's JSON encoder writes as the JSON export does."""
+    return (
+        pa.types.is_string(type_)
+        or pa.types.is_large_string(type_)
+        or pa.types.is_integer(type_)
+        or pa.types.is_floating(type_)
+        or pa.types.is_boolean(type_)
+        or pa.types.is_null(type_)
+    )
 
 
 def _jsonable(value: Any, type_: pa.DataType) -> Any:
