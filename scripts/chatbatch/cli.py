@@ -32,6 +32,7 @@ from chatbatch.core.exit_codes import ExitCode, describe
 from chatbatch.core.log import DEBUG_ENV, ERRORS_HELP, log_exception, unexpected_line
 from chatbatch.core.paths import Paths
 from chatbatch.privacy.settings import KINDS
+from chatbatch.process.night import NightlyOptions
 
 __all__ = ["main"]
 
@@ -152,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     night.add_argument(
         "--recluster-topics", action="store_true", help="re-fit the topic model tonight (else weekly)"
+    )
+    night.add_argument(
+        "--catch-up-days",
+        type=_non_negative,
+        default=NightlyOptions.catch_up_days,
+        help="catch a longer backlog up in batches of this many export dates (0: one batch; "
+        "default %(default)s)",
     )
     _batch_options(night)
     night.set_defaults(func=cmd_nightly)

@@ -82,6 +82,7 @@ def _nightly_options(args: argparse.Namespace, command: str) -> NightlyOptions:
         lookback_days=args.lookback_days,
         retries=args.retries,
         recluster_topics=getattr(args, "recluster_topics", False),
+        catch_up_days=getattr(args, "catch_up_days", NightlyOptions.catch_up_days),
         say=_say,
     )
 

@@ -16,11 +16,16 @@ state the next run repairs:
   failed gate can roll them back exactly (process/gate.py says how);
 * publish writes a new file and renames it over ``analytics.duckdb``;
 * the run history is append-only, and a run whose process died reads as interrupted.
+
+A backlog of more than ``--catch-up-days`` new export dates (a long outage, the first night
+on a long history) runs as consecutive batches of that many dates, each one the whole
+sequence above: a catch-up's memory is bounded by a slice, not by the backlog.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from chatbatch.accumulate import ingest
 from chatbatch.core.errors import OperatorError
@@ -46,15 +51,36 @@ class Nightly:
         try:
             if lock.previous_holder and lock.previous_holder.get("pid"):
                 self.options.say(f"took over a stale lock left by pid {lock.previous_holder['pid']}")
-            return self._run_locked()
+            return self._catch_up()
         finally:
             lock.release()
 
-    def _run_locked(self) -> int:
+    def _catch_up(self) -> int:
+        """One batch, or one per slice of a long backlog (plan.catch_up_dates), oldest first;
+        the first batch that does not succeed ends the run with its exit code."""
         self.paths.export()
-        if self.options.dry_run:
-            plan.dry_run(self.paths, self.options.run_date, self.options.say)
+        options = self.options
+        if options.dry_run:
+            plan.dry_run(self.paths, options.run_date, options.say, options.catch_up_days)
             return ExitCode.OK
+        if options.recomputes_history:
+            return self._run_locked()
+        run_dates = plan.catch_up_dates(self.paths, options.run_date, options.catch_up_days)
+        if len(run_dates) > 1:
+            options.say(
+                f"catching up in {len(run_dates)} batches of at most {options.catch_up_days} "
+                f"export dates, through {', '.join(map(str, run_dates))}"
+            )
+        code = int(ExitCode.OK)
+        for run_date in run_dates:
+            self.options = replace(options, run_date=run_date)
+            code = self._run_locked()
+            if code != ExitCode.OK:
+                break
+        self.options = options
+        return code
+
+    def _run_locked(self) -> int:
         history = RunHistory(self.paths.home)
         previous = history.last(("ok", "failed", "quality_failed", "interrupted"))
         record = BatchRecord(

@@ -1,4 +1,4 @@
-"""Small runner parts: retry policy, stale lock takeover, run history, alert body."""
+"""Small runner parts: retry policy, stale lock takeover, run history, alert body, catch-up slices."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from chatbatch.core.lock import BatchLock
+from chatbatch.core.paths import Paths
 from chatbatch.core.retry import with_retries
 from chatbatch.monitor.alert import build_alert
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord
 from chatbatch.process.gate import breaches_quality
+from chatbatch.process.plan import catch_up_dates
+from tests.python.conftest import write_lines
 
 
 def test_transient_faults_are_retried_with_backoff() -> None:
@@ -97,3 +101,22 @@ def test_alert_is_slack_compatible() -> None:
 )
 def test_quality_gate_needs_a_rate_and_a_count(lines: int, quarantined: int, breached: bool) -> None:
     assert breaches_quality(lines, quarantined, max_rate=0.05, min_quarantined=10) is breached
+
+
+@pytest.mark.parametrize(
+    ("days", "slices"),
+    [
+        (0, ["2026-11-07"]),
+        (7, ["2026-11-07"]),
+        (3, ["2026-11-03", "2026-11-06", "2026-11-07"]),
+        (2, ["2026-11-02", "2026-11-04", "2026-11-06", "2026-11-07"]),
+    ],
+)
+def test_a_long_backlog_is_caught_up_in_slices(home: Paths, days: int, slices: list[str]) -> None:
+    """Seven new export dates, up to --catch-up-days per batch: the run dates of the batches
+    (the last one is always the night's own date, which may be later than the last export)."""
+    for offset in range(7):
+        day = (date(2026, 11, 1) + timedelta(days=offset)).isoformat()
+        write_lines(home.landing, "conversations", day, "part-0000.jsonl", [{"conversation_id": day}])
+    run_dates = catch_up_dates(home, date(2026, 11, 7), days)
+    assert [d.isoformat() for d in run_dates] == slices

@@ -58,6 +58,9 @@ class NightlyOptions:
     backfill_start: date | None = None
     backfill_end: date | None = None
     recluster_topics: bool = False  # re-fit the topic model tonight (else weekly)
+    # a backlog of more new export dates than this is caught up in batches of this many
+    # (plan.catch_up_dates); 0: all in one batch
+    catch_up_days: int = 31
     say: Callable[[str], None] = print
 
     @property

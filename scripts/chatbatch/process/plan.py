@@ -139,8 +139,8 @@ def decide(work: Pending, previous: BatchRecord | None, options: NightlyOptions)
     return Decision("build")
 
 
-def dry_run(paths: Paths, run_date: date, say: Callable[[str], None]) -> None:
-    """Say which landing files a night would load, and which wait, touching nothing."""
+def _new_files(paths: Paths, run_date: date) -> tuple[landing.Discovery, list[landing.LandingFile]]:
+    """The landing as found, and its files up to ``run_date`` not loaded yet (read-only)."""
     found = landing.discover(paths.landing, SourceConfig.load(paths.home))
     files = [f for f in found.files if f.export_date <= run_date]
     known: set[str] = set()
@@ -152,9 +152,29 @@ def dry_run(paths: Paths, run_date: date, say: Callable[[str], None]) -> None:
             known = set()
         finally:
             con.close()
-    new = [f for f in files if f.relative_path not in known]
+    return found, [f for f in files if f.relative_path not in known]
+
+
+def catch_up_dates(paths: Paths, run_date: date, days: int) -> list[date]:
+    """The run dates of the batches a night runs: just ``run_date``, unless more than ``days``
+    export dates of new files are waiting (a long outage, a first night on a long history):
+    then one batch per ``days`` of them, oldest first, each gated and published, so a
+    catch-up's memory is bounded by ``days`` of data however long the backlog (0: no limit)."""
+    if days <= 0:
+        return [run_date]
+    _, new = _new_files(paths, run_date)
+    dates = sorted({f.export_date for f in new})
+    return [*(dates[end] for end in range(days - 1, len(dates) - 1, days)), run_date]
+
+
+def dry_run(paths: Paths, run_date: date, say: Callable[[str], None], catch_up_days: int = 0) -> None:
+    """Say which landing files a night would load, and which wait, touching nothing."""
+    found, new = _new_files(paths, run_date)
     dates = sorted({f.export_date.isoformat() for f in new})
     say(f"dry run: {len(new)} new files over {len(dates)} export dates {dates}")
+    if 0 < catch_up_days < len(dates):
+        batches = catch_up_dates(paths, run_date, catch_up_days)
+        say(f"  would catch up in {len(batches)} batches, through {', '.join(map(str, batches))}")
     for landing_file in new[:50]:
         say(f"  would load {landing_file.relative_path}")
     for misfiled in found.misfiled:
