@@ -179,31 +179,51 @@ def clone_home(source: Path, target: Path) -> None:
     )
 
 
+def history_records(home: Path) -> dict[int, dict[str, Any]]:
+    """The final state of every batch in a home's run history, by batch id."""
+    path = Paths(home=home).run_history
+    records: dict[int, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                records[int(record.get("batch_id", 0))] = record
+    return records
+
+
 def last_history_record(home: Path) -> dict[str, Any]:
     """The final state of the last batch in a home's run history."""
-    path = Paths(home=home).run_history
-    if not path.exists():
-        return {}
-    records: dict[int, dict[str, Any]] = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            record = json.loads(line)
-            records[int(record.get("batch_id", 0))] = record
+    records = history_records(home)
     return records[max(records)] if records else {}
 
 
-def nightly_details(home: Path) -> dict[str, Any]:
-    """What the run history says about the batch a nightly child just ran."""
-    record = last_history_record(home)
-    models = {name: info.get("seconds") for name, info in (record.get("models") or {}).items()}
+def nightly_details(home: Path, after: int = 0) -> dict[str, Any]:
+    """What the run history says about the batches (after batch ``after``) a nightly child
+    just ran: one, or several when it caught a long backlog up in slices (--catch-up-days).
+    Lines, step and model seconds and test counts add up over them; the status and error are
+    the last batch's."""
+    batches = [r for batch_id, r in sorted(history_records(home).items()) if batch_id > after]
+    last = batches[-1] if batches else {}
+    steps: dict[str, float] = {}
+    models: dict[str, float | None] = {}
+    tests: dict[str, int] = {}
+    for record in batches:
+        for name, seconds in (record.get("steps") or {}).items():
+            steps[name] = steps.get(name, 0.0) + seconds
+        for name, info in (record.get("models") or {}).items():
+            seconds = info.get("seconds")
+            models[name] = None if seconds is None else (models.get(name) or 0.0) + seconds
+        for key, count in (record.get("tests") or {}).items():
+            tests[key] = tests.get(key, 0) + count
     return {
-        "status": record.get("status"),
-        "lines_read": record.get("lines_read"),
-        "steps": record.get("steps") or {},
-        "peak_rss_mib": record.get("peak_rss_mib") or [],
+        "status": last.get("status"),
+        "batches": len(batches),
+        "lines_read": sum(r.get("lines_read") or 0 for r in batches) if batches else None,
+        "steps": steps,
+        "peak_rss_mib": [pair for r in batches for pair in r.get("peak_rss_mib") or []],
         "models": models,
-        "tests": record.get("tests") or {},
-        "error": record.get("error"),
+        "tests": tests,
+        "error": last.get("error"),
     }
 
 

@@ -38,6 +38,7 @@ from chatbatch_dev.bench.harness import (
     chatbatch_argv,
     clone_home,
     count_rows,
+    last_history_record,
     log_tail,
     nightly_details,
     parquet_rows,
@@ -98,8 +99,9 @@ class ScaleRun:
     ) -> Run:
         """``chatbatch nightly`` of ``day`` on ``home``; a batch status outside ``accept`` fails it."""
         args = ["nightly", "--date", day.isoformat()] + (["--full-refresh"] if full_refresh else [])
+        before = int(last_history_record(home).get("batch_id", 0))
         run = self.measure(step, chatbatch_argv(*args), home, index)
-        run.details = nightly_details(home)
+        run.details = nightly_details(home, after=before)
         if run.exit_code == 0 and run.details.get("status") not in accept:
             run.exit_code = 1  # e.g. "skipped": the step did not do what it measures
             step.error = f"batch status {run.details.get('status')!r}: {run.details.get('error')}"
