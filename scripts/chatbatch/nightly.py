@@ -17,9 +17,8 @@ state the next run repairs:
 * publish writes a new file and renames it over ``analytics.duckdb``;
 * the run history is append-only, and a run whose process died reads as interrupted.
 
-A backlog of more than ``--catch-up-days`` new export dates (a long outage, the first night
-on a long history) runs as consecutive batches of that many dates, each one the whole
-sequence above: a catch-up's memory is bounded by a slice, not by the backlog.
+A backlog of more than ``--catch-up-days`` export dates runs as consecutive batches of
+that many, each the whole sequence above (plan.catch_up_dates).
 """
 
 from __future__ import annotations
@@ -35,8 +34,8 @@ from chatbatch.core.log import log_exception, unexpected_line
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord, Status, utc_now
-from chatbatch.output import publish, registry
-from chatbatch.process import audit, build, gate, plan, topics
+from chatbatch.output.finish import audit_and_publish
+from chatbatch.process import audit, build, gate, plan
 from chatbatch.process.night import BatchFailed, Night, NightlyOptions, QualityBreach
 
 
@@ -56,23 +55,13 @@ class Nightly:
             lock.release()
 
     def _catch_up(self) -> int:
-        """One batch, or one per slice of a long backlog (plan.catch_up_dates), oldest first;
-        the first batch that does not succeed ends the run with its exit code."""
+        """One batch, or one per slice of a long backlog (plan.run_dates) until one fails."""
         self.paths.export()
-        options = self.options
-        if options.dry_run:
-            plan.dry_run(self.paths, options.run_date, options.say, options.catch_up_days)
+        if self.options.dry_run:
+            plan.dry_run(self.paths, self.options.run_date, self.options.say, self.options.catch_up_days)
             return ExitCode.OK
-        if options.recomputes_history:
-            return self._run_locked()
-        run_dates = plan.catch_up_dates(self.paths, options.run_date, options.catch_up_days)
-        if len(run_dates) > 1:
-            options.say(
-                f"catching up in {len(run_dates)} batches of at most {options.catch_up_days} "
-                f"export dates, through {', '.join(map(str, run_dates))}"
-            )
-        code = int(ExitCode.OK)
-        for run_date in run_dates:
+        options, code = self.options, int(ExitCode.OK)
+        for run_date in plan.run_dates(self.paths, options):
             self.options = replace(options, run_date=run_date)
             code = self._run_locked()
             if code != ExitCode.OK:
@@ -138,17 +127,6 @@ class Nightly:
         audit_and_publish(night, work)
         audit.alert_findings(night, previous)
         return _finish(night, "ok", ExitCode.OK, None, None)
-
-
-def audit_and_publish(night: Night, work: plan.Pending) -> None:
-    """The end of every build that publishes (a night, the rebuild after an erasure): audit,
-    the workloads before publish, publish, the workloads after it."""
-    audit.audit(night, work)
-    topics.topics(night)  # Python between dbt builds: assign topics, then build the topic marts
-    registry.run_phase(night, "before_publish")
-    night.record.status, night.record.published = "ok", True
-    publish.publish_night(night)
-    registry.run_phase(night, "after_publish")
 
 
 def _finish(night: Night, status: Status, code: ExitCode, message: str | None, step: str | None) -> int:

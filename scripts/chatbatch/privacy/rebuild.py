@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from chatbatch.core.paths import Paths
 from chatbatch.monitor.history import RunHistory
 from chatbatch.monitor.record import BatchRecord, utc_now
-from chatbatch.nightly import audit_and_publish, next_batch_id
+from chatbatch.nightly import next_batch_id
+from chatbatch.output.finish import audit_and_publish
 from chatbatch.process import build, plan
 from chatbatch.process.night import Night, NightlyOptions
 

@@ -167,6 +167,20 @@ def catch_up_dates(paths: Paths, run_date: date, days: int) -> list[date]:
     return [*(dates[end] for end in range(days - 1, len(dates) - 1, days)), run_date]
 
 
+def run_dates(paths: Paths, options: NightlyOptions) -> list[date]:
+    """The run dates of tonight's batches (catch_up_dates; one for a full refresh or a
+    backfill, which load nothing new beyond their date), announced when more than one."""
+    if options.recomputes_history:
+        return [options.run_date]
+    dates = catch_up_dates(paths, options.run_date, options.catch_up_days)
+    if len(dates) > 1:
+        options.say(
+            f"catching up in {len(dates)} batches of at most {options.catch_up_days} export dates, "
+            f"through {', '.join(map(str, dates))}"
+        )
+    return dates
+
+
 def dry_run(paths: Paths, run_date: date, say: Callable[[str], None], catch_up_days: int = 0) -> None:
     """Say which landing files a night would load, and which wait, touching nothing."""
     found, new = _new_files(paths, run_date)
