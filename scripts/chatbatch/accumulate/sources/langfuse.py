@@ -296,8 +296,10 @@ def _column_values(column: pa.Array, type_: pa.DataType) -> list[Any]:
     """A column's values as the JSON export would carry them (``_jsonable``), converted a
     column at a time where Arrow can: plain values as they are, timestamps formatted by
     Arrow (in UTC, microseconds: ``TIMESTAMP_FORMAT``); nested and other values one by one."""
-    if _is_plain(type_):
+    if _is_json_ready(type_):
         return column.to_pylist()
+    if pa.types.is_map(type_) and pa.types.is_string(type_.key_type) and _is_json_ready(type_.item_type):
+        return [None if pairs is None else dict(pairs) for pairs in column.to_pylist()]
     if pa.types.is_timestamp(type_):
         utc = pc.cast(column, pa.timestamp("us", tz="UTC" if type_.tz else None), safe=False)
         # Arrow's %S carries the fraction of the unit: microseconds here, as %f
@@ -305,8 +307,18 @@ def _column_values(column: pa.Array, type_: pa.DataType) -> list[Any]:
     return [_jsonable(value, type_) for value in column.to_pylist()]
 
 
+def _is_json_ready(type_: pa.DataType) -> bool:
+    """Values that Arrow gives as Python objects Python's JSON encoder writes as the JSON
+    export does: plain values, and lists and structs of them."""
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+        return _is_json_ready(type_.value_type)
+    if pa.types.is_struct(type_):
+        return all(_is_json_ready(field.type) for field in type_)
+    return _is_plain(type_)
+
+
 def _is_plain(type_: pa.DataType) -> bool:
-    """Values that Python's JSON encoder writes as the JSON export does."""
+    """Scalar values Python's JSON encoder writes as the JSON export does."""
     return (
         pa.types.is_string(type_)
         or pa.types.is_large_string(type_)
