@@ -4,11 +4,20 @@
     RETRIEVER observations whose output lists documents with ids are retrieval events. The
     other v1 event types (fallback, handoff_*, resolution_*, conversation_closed) have no
     Langfuse equivalent.
+    Incremental by conversation, as int_messages_mapped_from_* (macros/incremental/changed_traces.sql).
 -#}
+{%- set resolved = ref('int_langfuse_observations_resolved') %}
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_changed_trace_conversations(ref('int_langfuse_observations_resolved')) }}",
+    )
+}}
 
 with observations as (
 
-    select * from {{ ref('int_langfuse_observations_resolved') }}
+    select * from {{ resolved }}
+    {{ changed_trace_conversations_only(resolved) }}
 
 ),
 
@@ -91,13 +100,22 @@ errors as (
 
 ),
 
-final as (
+unioned as (
 
     select * from tool_calls
     union all
     select * from retrievals
     union all
     select * from errors
+
+),
+
+final as (
+
+    select
+        *,
+        (select max(_processed_batch_id) from {{ resolved }}) as _processed_batch_id
+    from unioned
 
 )
 

@@ -2,11 +2,20 @@
     OTel conversations (gen_ai.conversation.id, else the trace) as contract v1 conversations
     (docs/sources/otel-genai.md, "conversations"). OTel carries no channel, locale, end reason or
     experiment variant: null. `ended_at` is the last activity, not an end signal.
+    Incremental by conversation, as int_messages_mapped_from_* (macros/incremental/changed_traces.sql).
 -#}
+{%- set resolved = ref('int_otel_spans_resolved') %}
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_changed_trace_conversations(ref('int_otel_spans_resolved')) }}",
+    )
+}}
 
 with spans as (
 
-    select * from {{ ref('int_otel_spans_resolved') }}
+    select * from {{ resolved }}
+    {{ changed_trace_conversations_only(resolved) }}
 
 ),
 
@@ -77,7 +86,8 @@ final as (
         aggregated._export_date,
         aggregated._file_path,
         aggregated._line_number,
-        aggregated._batch_id
+        aggregated._batch_id,
+        (select max(_processed_batch_id) from {{ resolved }}) as _processed_batch_id
 
     from bots
     inner join aggregated

@@ -3,17 +3,29 @@
     are tool_call events, failed inference or agent spans (status ERROR or error.type) error
     events, retrieval spans retrieval events. The other v1 event types (fallback, handoff_*,
     resolution_*, conversation_closed) have no OTel equivalent.
+    Incremental by conversation, as int_messages_mapped_from_* (macros/incremental/changed_traces.sql).
 -#}
+{%- set resolved = ref('int_otel_spans_resolved') %}
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_changed_trace_conversations(ref('int_otel_spans_resolved')) }}",
+    )
+}}
 
 with spans as (
 
-    select * from {{ ref('int_otel_spans_resolved') }}
+    select * from {{ resolved }}
+    {{ changed_trace_conversations_only(resolved) }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_otel_span_messages') }}
+    {%- if is_incremental() %}
+    where trace_id in (select spans.trace_id from spans)
+    {%- endif %}
 
 ),
 
@@ -118,13 +130,22 @@ errors as (
 
 ),
 
-final as (
+unioned as (
 
     select * from tool_calls
     union all
     select * from retrievals
     union all
     select * from errors
+
+),
+
+final as (
+
+    select
+        *,
+        (select max(_processed_batch_id) from {{ resolved }}) as _processed_batch_id
+    from unioned
 
 )
 
