@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import duckdb
 
 from chatbatch.core.paths import Paths
+from chatbatch.monitor.history import RunHistory
 
 # Variables a child must not inherit: the bench never alerts, and picks its own home.
 _DROPPED_ENV = ("CHATBATCH_WEBHOOK_URL", "CHATBATCH_FAULT", "CHATBATCH_HOME")
@@ -180,15 +181,8 @@ def clone_home(source: Path, target: Path) -> None:
 
 
 def history_records(home: Path) -> dict[int, dict[str, Any]]:
-    """The final state of every batch in a home's run history, by batch id."""
-    path = Paths(home=home).run_history
-    records: dict[int, dict[str, Any]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                record = json.loads(line)
-                records[int(record.get("batch_id", 0))] = record
-    return records
+    """The final state of every batch in a home's run history, by batch id (RunHistory's)."""
+    return {record.batch_id: record.to_dict() for record in RunHistory(home).records()}
 
 
 def last_history_record(home: Path) -> dict[str, Any]:
