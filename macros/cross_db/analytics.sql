@@ -116,23 +116,37 @@
     cast(extract(week from {{ date_day }}) as integer)
 {%- endmacro %}
 
-{#- Exact, deterministic percentile by linear interpolation between the two closest
-    ranks (the SQL `percentile_cont`, numpy's default `linear` method). Nulls ignored;
-    null when the group has no value. -#}
-{% macro percentile_cont(column, fraction) -%}
-    {{ return(adapter.dispatch('percentile_cont', 'chatbot_analytics')(column, fraction)) }}
+{#- Exact, deterministic percentiles by linear interpolation between the two closest
+    ranks (the SQL `percentile_cont`, numpy's default `linear` method), as an array in
+    the order of `fractions`. One aggregate state for all the fractions: the engine keeps
+    the group's values once, not once per percentile. Nulls ignored; null when the
+    group has no value. Take the elements with array_element, or use
+    percentile_cont_columns. -#}
+{% macro percentiles_cont(column, fractions) -%}
+    {{ return(adapter.dispatch('percentiles_cont', 'chatbot_analytics')(column, fractions)) }}
 {%- endmacro %}
 
-{% macro default__percentile_cont(column, fraction) -%}
-    percentile_cont({{ fraction }}) within group (order by {{ column }})
+{% macro default__percentiles_cont(column, fractions) -%}
+    percentile_cont(array[{{ fractions | join(', ') }}]) within group (order by {{ column }})
 {%- endmacro %}
 
-{% macro duckdb__percentile_cont(column, fraction) -%}
-    quantile_cont({{ column }}, {{ fraction }})
+{% macro duckdb__percentiles_cont(column, fractions) -%}
+    quantile_cont({{ column }}, [{{ fractions | join(', ') }}])
 {%- endmacro %}
 
-{% macro spark__percentile_cont(column, fraction) -%}
-    percentile({{ column }}, {{ fraction }})
+{% macro spark__percentiles_cont(column, fractions) -%}
+    percentile({{ column }}, array({{ fractions | join(', ') }}))
+{%- endmacro %}
+
+{#- Aggregate select-list columns `<name> = <fraction>-percentile of column`, one per
+    entry of `percentiles` (a mapping of column name to fraction), all from one
+    percentiles_cont state (the engines compute an aggregate repeated verbatim once). -#}
+{% macro percentile_cont_columns(column, percentiles) -%}
+    {%- set fractions = percentiles.values() | list -%}
+    {%- for name in percentiles %}
+        {{ chatbot_analytics.array_element(chatbot_analytics.percentiles_cont(column, fractions), loop.index) }}
+            as {{ name }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- numerator / denominator as a double; null when the denominator is 0 or null. -#}

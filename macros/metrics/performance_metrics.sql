@@ -98,7 +98,7 @@
     and the exact (interpolated) p50 / p95 / p99 of the response latency. -#}
 {% macro latency_percentiles(column='response_latency_ms') -%}
         count(*) as answered_turns,
-        {{ chatbot_analytics.percentile_cont(column, 0.5) }} as latency_p50_ms,
-        {{ chatbot_analytics.percentile_cont(column, 0.95) }} as latency_p95_ms,
-        {{ chatbot_analytics.percentile_cont(column, 0.99) }} as latency_p99_ms
+        {{- chatbot_analytics.percentile_cont_columns(
+            column, {'latency_p50_ms': 0.5, 'latency_p95_ms': 0.95, 'latency_p99_ms': 0.99}
+        ) }}
 {%- endmacro %}

@@ -8,8 +8,9 @@
         count(case when is_failed then tool_call_id end) as failed_tool_calls,
         count(distinct conversation_id) as conversations,
         avg(tool_duration_ms) as duration_avg_ms,
-        {{ chatbot_analytics.percentile_cont('tool_duration_ms', 0.5) }} as duration_p50_ms,
-        {{ chatbot_analytics.percentile_cont('tool_duration_ms', 0.95) }} as duration_p95_ms
+        {{- chatbot_analytics.percentile_cont_columns(
+            'tool_duration_ms', {'duration_p50_ms': 0.5, 'duration_p95_ms': 0.95}
+        ) }}
 {%- endmacro %}
 
 {#- The typed output columns of a tool-usage report after its grain columns. -#}
