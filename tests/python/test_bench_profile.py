@@ -39,6 +39,8 @@ RAW = "\n".join(
         # an import
         "<module> (chatbatch/cli.py:1);_find_and_load (<frozen importlib._bootstrap>:1176);"
         "<module> (sklearn/__init__.py:80) 30",
+        # dbt's thread pool handler, parked
+        "_bootstrap (threading.py:1002);Pool._handle_results (multiprocessing/pool.py:579) 60",
         "not a sample line",
     ]
 )
@@ -46,7 +48,8 @@ RAW = "\n".join(
 
 def test_attributes_each_sample_to_a_step_and_to_what_it_did() -> None:
     found = profile.read_raw(RAW, rate=50)
-    assert found.seconds() == (100 + 25 + 50 + 40 + 200 + 5 + 150 + 30) / 50
+    assert found.seconds() == (100 + 25 + 50 + 40 + 200 + 5 + 150 + 30 + 60) / 50
+    assert found.seconds(what="waiting") == 60 / 50
     assert found.seconds(where="output.archive") == 125 / 50
     assert found.seconds(where="output.archive", what="DuckDB") == 100 / 50
     assert found.seconds(where="output.archive", what="runner (Python)") == 25 / 50

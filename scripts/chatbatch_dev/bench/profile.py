@@ -14,7 +14,8 @@ moment (``1 / rate`` thread-seconds), and it is attributed twice:
 * **what**: ``DuckDB`` when the stack holds a frame of DuckDB's library (the SQL itself,
   whoever asked for it), else by the innermost Python frame: ``Jinja`` (dbt rendering
   SQL), ``dbt logging``, ``dbt (other Python)``, ``scikit-learn / numpy / scipy``,
-  ``Arrow``, ``runner (Python)``, ``other``.
+  ``Arrow``, ``runner (Python)``, ``waiting`` (a thread parked in a wait: py-spy samples
+  it though it uses no CPU), ``other``.
 
 It prints thread-seconds per where and what (2 cores: a busy second is up to 2
 thread-seconds) and, with ``--raw``, keeps the samples. ``docs/benchmark.md`` shows what
@@ -36,15 +37,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatbatch_dev.bench.harness import chatbatch_argv
+
 # one stack: `frame;frame;...;frame <count>`, outermost first
 _LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 # chatbatch modules that only sequence the steps: a sample is attributed below them
 _ORCHESTRATION = ("cli", "commands", "nightly", "output.finish", "output.workload", "process.night")
 _WHAT_BY_FILE = (
+    # a thread parked in a wait (dbt's pool handlers, a selector, a condition) uses no CPU
+    ("selectors.py", "waiting"),
+    ("threading.py", "waiting"),
+    ("queue.py", "waiting"),
+    ("multiprocessing/", "waiting"),
     ("jinja2/", "Jinja"),
     ("dbt/events/", "dbt logging"),
     ("dbt_common/events/", "dbt logging"),
+    ("protobuf/", "dbt logging"),  # dbt serialises its events with protobuf
     ("logging/", "dbt logging"),
     ("dbt/", "dbt (other Python)"),
     ("dbt_common/", "dbt (other Python)"),
@@ -104,8 +113,6 @@ def where_of(stack: list[Frame]) -> str:
     below = [m for m in modules if not m.startswith(_ORCHESTRATION) and not m.startswith("core.")]
     if below:
         return below[0]
-    if any(f.function in ("main", "run") and f.runner_module == "nightly" for f in stack):
-        return "nightly (between steps)"
     if modules:
         return modules[-1]
     if any(f.file.startswith(("dbt/", "dbt_common/")) or "/dbt/" in f.file for f in stack):
@@ -165,10 +172,8 @@ def record(home: Path, run_date: str, full_refresh: bool, rate: int, raw: Path) 
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         raise SystemExit("py-spy is not installed: make venv (a dev dependency) or pip install py-spy")
-    nightly = [sys.executable, "-m", "chatbatch.cli", "nightly", "--date", run_date]
+    nightly = chatbatch_argv("nightly", "--date", run_date, *(["--full-refresh"] if full_refresh else []))
     argv = [py_spy, "record", "--native", "-r", str(rate), "-f", "raw", "-o", str(raw), "--", *nightly]
-    if full_refresh:
-        argv.append("--full-refresh")
     started = time.monotonic()
     done = subprocess.run(argv, env={**os.environ, "CHATBATCH_HOME": str(home)}, check=False)
     wall = time.monotonic() - started
