@@ -4,21 +4,19 @@
     audit ─ exports ─ publish ─ pages ─ record
 
 Each step is a function in its own module (accumulate/, process/, output/) over one
-``Night``: the options, the paths and the typed run record. Every step is idempotent
-and every write is transactional or atomic, so a run killed at any moment leaves a
-state the next run repairs:
+``Night`` (options, paths, typed run record). Every step is idempotent and every write
+is transactional or atomic, so a run killed at any moment leaves a state the next run repairs:
 
 * ingest writes each file and its manifest row in one transaction;
-* dbt models are incremental on the ingest batch id, so a rerun picks up exactly the
-  batches a model has not seen;
-* the quality gate remembers, in the warehouse, the last batch it let through
-  (``chatbatch.gate``); later batches have reached only raw and the base models, so a
-  failed gate can roll them back exactly (process/gate.py says how);
+* dbt models are incremental on the ingest batch id: a rerun picks up the batches a model has not seen;
+* the quality gate remembers, in the warehouse, the last batch it let through (``chatbatch.gate``);
+  later batches have reached only raw and the base models, so a failed gate can roll them back
+  exactly (process/gate.py says how);
 * publish writes a new file and renames it over ``analytics.duckdb``;
 * the run history is append-only, and a run whose process died reads as interrupted.
 
-A backlog of more than ``--catch-up-days`` export dates runs as consecutive batches of
-that many, each the whole sequence above (plan.catch_up_dates).
+A backlog of more than ``--catch-up-days`` export dates runs as consecutive batches of that
+many (plan.catch_up_dates), each the whole sequence above in its own process.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ import sys
 from dataclasses import replace
 
 from chatbatch.accumulate import ingest
+from chatbatch.core.child import run_in_child
 from chatbatch.core.errors import OperatorError
 from chatbatch.core.exit_codes import ExitCode
 from chatbatch.core.lock import BatchLock
@@ -55,15 +54,17 @@ class Nightly:
             lock.release()
 
     def _catch_up(self) -> int:
-        """One batch, or one per slice of a long backlog (plan.run_dates) until one fails."""
+        """One batch, or one per slice of a long backlog (plan.run_dates) until one fails,
+        each slice in its own process: the run's peak memory is then one batch's (core/child.py)."""
         self.paths.export()
-        if self.options.dry_run:
-            plan.dry_run(self.paths, self.options.run_date, self.options.say, self.options.catch_up_days)
-            return ExitCode.OK
         options, code = self.options, int(ExitCode.OK)
-        for run_date in plan.run_dates(self.paths, options):
+        if options.dry_run:
+            plan.dry_run(self.paths, options.run_date, options.say, options.catch_up_days)
+            return code
+        run_dates = plan.run_dates(self.paths, options)
+        for run_date in run_dates:
             self.options = replace(options, run_date=run_date)
-            code = self._run_locked()
+            code = run_in_child(self._run_locked, options.say) if len(run_dates) > 1 else self._run_locked()
             if code != ExitCode.OK:
                 break
         self.options = options
@@ -72,11 +73,8 @@ class Nightly:
     def _run_locked(self) -> int:
         history = RunHistory(self.paths.home)
         previous = history.last(("ok", "failed", "quality_failed", "interrupted"))
-        record = BatchRecord(
-            batch_id=next_batch_id(self.paths, history),
-            command=self.options.command,
-            run_date=self.options.run_date.isoformat(),
-        )
+        batch_id, run_date = next_batch_id(self.paths, history), self.options.run_date.isoformat()
+        record = BatchRecord(batch_id=batch_id, command=self.options.command, run_date=run_date)
         night = Night(self.paths, self.options, record)
         history.append(record)
         night.say(f"batch {record.batch_id}: run date {record.run_date}")

@@ -1,4 +1,5 @@
-"""Small runner parts: retry policy, stale lock takeover, run history, alert body, catch-up slices."""
+"""Small runner parts: retry policy, stale lock takeover, run history, alert body, catch-up slices
+and the child process each slice runs in."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chatbatch.core.child import run_in_child
+from chatbatch.core.exit_codes import ExitCode
 from chatbatch.core.lock import BatchLock
 from chatbatch.core.paths import Paths
 from chatbatch.core.retry import with_retries
@@ -120,3 +123,16 @@ def test_a_long_backlog_is_caught_up_in_slices(home: Paths, days: int, slices: l
         write_lines(home.landing, "conversations", day, "part-0000.jsonl", [{"conversation_id": day}])
     run_dates = catch_up_dates(home, date(2026, 11, 7), days)
     assert [d.isoformat() for d in run_dates] == slices
+
+
+def test_a_batch_in_a_child_process_returns_its_exit_code_or_failed() -> None:
+    """run_in_child: the work's own code; FAILED when it raises or a signal ends it (said)."""
+    said: list[str] = []
+
+    def raises() -> int:
+        raise RuntimeError("boom")
+
+    assert run_in_child(lambda: 4, said.append) == 4
+    assert run_in_child(raises, said.append) == ExitCode.FAILED
+    assert run_in_child(lambda: os.kill(os.getpid(), signal.SIGKILL) or 0, said.append) == ExitCode.FAILED
+    assert len(said) == 1 and "SIGKILL" in said[0]

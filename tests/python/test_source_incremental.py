@@ -11,6 +11,7 @@ test_nightly).
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -72,6 +73,9 @@ def _nights(root: Path, fmt: str) -> tuple[Path, Path]:
             *(d.isoformat() for d in dates[slice_days - 1 : -1 : slice_days]),
             dates[-1].isoformat(),
         ]
+        # each batch ran in its own process (core/child.py), none in this one
+        pids = [b.pid for b in batches]
+        assert len(set(pids)) == len(pids) and os.getpid() not in pids
         _in_home(full, patch)
         assert main(["nightly", "--date", dates[-1].isoformat(), "--full-refresh"]) == 0
     return nightly / "analytics.duckdb", full / "analytics.duckdb"
