@@ -39,7 +39,8 @@ from tests.python.nightly_reference import (
 
 @pytest.fixture
 def reference(nightly_reference: Reference) -> Reference:
-    """Six nights and a full refresh of the same files (tests/python/nightly_reference.py)."""
+    """Four nights over six export days and a full refresh of the same files
+    (tests/python/nightly_reference.py)."""
     return nightly_reference
 
 

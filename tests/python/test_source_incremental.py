@@ -64,9 +64,9 @@ def _nights(root: Path, fmt: str) -> tuple[Path, Path]:
         found = landing.discover(nightly / "landing", SourceConfig.load(nightly))
         dates = sorted({f.export_date for f in found.files})
         assert len(dates) >= DAYS
-        # one nightly catching the backlog up in three batches (late exports run days past
+        # one nightly catching the backlog up in two batches (late exports run days past
         # the last simulated day): the catch-up slicing of nightly.py, end to end
-        slice_days = -(-len(dates) // 3)
+        slice_days = -(-len(dates) // 2)
         assert main(["nightly", "--date", dates[-1].isoformat(), "--catch-up-days", str(slice_days)]) == 0
         batches = [r for r in RunHistory(nightly).records() if r.status == "ok"]
         assert [b.run_date for b in batches] == [
