@@ -19,10 +19,31 @@
     full refresh, nothing. `keyword` is `where` or `and`. `content_only` keeps only the
     conversations whose own rows changed (not those listed for a user's recontact). A backfill
     (vars backfill_start / backfill_end, ISO dates) adds every conversation that
-    started in the window, and its users' other conversations. -#}
-{% macro changed_conversations_only(column='conversation_id', keyword='where', content_only=false) -%}
+    started in the window, and its users' other conversations.
+
+    `rewritten_input=true` declares that the input is itself a per-conversation model of
+    this chain whose rows carry the `_processed_batch_id` of the run that last recomputed
+    their conversation, with a filter that covers this one's (a content_only input feeds
+    only content_only readers). Every row this run needs then has `_processed_batch_id`
+    above this model's watermark, and saying so lets DuckDB skip the row groups of older
+    batches (rows are appended batch by batch): the scan costs the changed rows, not the
+    history. A plain `conversation_id in (...)` cannot skip any row group, conversation ids
+    being random. Not in a backfill (its window rows are restamped with the same batch). -#}
+{% macro changed_conversations_only(
+    column='conversation_id',
+    keyword='where',
+    content_only=false,
+    rewritten_input=false
+) -%}
     {%- if is_incremental() -%}
-        {{ keyword }} {{ column }} in (
+        {%- set window = chatbot_analytics.backfill_window() %}
+        {{ keyword }}
+        {%- if rewritten_input and not window %}
+        _processed_batch_id > (
+            select coalesce(max(_processed_batch_id), 0) from {{ this }}
+        )
+        and
+        {%- endif %} {{ column }} in (
             select changes.conversation_id
             from {{ ref('int_conversations_changed') }} as changes
             where
@@ -34,7 +55,6 @@
                     and coalesce(changes.is_content_changed, true)
                     {%- endif %}
                 )
-                {%- set window = chatbot_analytics.backfill_window() %}
                 {%- if window %}
                 or changes.conversation_date between {{ window[0] }} and {{ window[1] }}
                 -- and the same users' other conversations (recontact depends on them)

@@ -62,12 +62,19 @@
     {{ return(adapter.dispatch('with_existing_rows', 'chatbot_analytics')(relation, key)) }}
 {%- endmacro %}
 
+{#- DuckDB: the existing rows are found in two passes, the keys first, then the whole rows
+    by rowid. One pass (`select * ... where key in (...)`) read every column of the whole
+    history to keep the few re-delivered rows; a rowid names its row group exactly, so the
+    second pass reads only the row groups that hold a match. -#}
 {% macro duckdb__with_existing_rows(relation, key) -%}
     select * from {{ relation }}
     {%- if is_incremental() %}
     union all by name
     select * from {{ this }}
-    where ({{ key }}) in (select {{ key }} from {{ relation }})
+    where rowid in (
+        select rowid from {{ this }}
+        where ({{ key }}) in (select {{ key }} from {{ relation }})
+    )
     {%- endif %}
 {%- endmacro %}
 

@@ -30,7 +30,7 @@ messages as (
 changed_messages as (
 
     select * from {{ ref('int_messages_redacted') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

@@ -10,21 +10,21 @@ conversations as (
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 
 turns as (
 
     select * from {{ ref('int_turns_paired') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

@@ -6,14 +6,14 @@ with
 messages as (
 
     select * from {{ ref('int_messages_priced') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

@@ -8,7 +8,7 @@ with
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

@@ -9,14 +9,14 @@ with
 interactions as (
 
     select * from {{ ref('int_kb_document_interactions') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 
 events as (
 
     select * from {{ ref('int_events_parsed') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

@@ -3,14 +3,14 @@ with
 messages as (
 
     select * from {{ ref('int_messages_flagged') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 
 retrieval as (
 
     select * from {{ ref('int_messages_retrieval_scored') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

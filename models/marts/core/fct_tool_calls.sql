@@ -3,7 +3,7 @@ with
 events as (
 
     select * from {{ ref('int_events_parsed') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 

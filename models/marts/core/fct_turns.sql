@@ -3,7 +3,7 @@ with
 turns as (
 
     select * from {{ ref('int_turns_paired') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, rewritten_input=true) }}
 
 ),
 
