@@ -28,12 +28,20 @@
     above this model's watermark, and saying so lets DuckDB skip the row groups of older
     batches (rows are appended batch by batch): the scan costs the changed rows, not the
     history. A plain `conversation_id in (...)` cannot skip any row group, conversation ids
-    being random. Not in a backfill (its window rows are restamped with the same batch). -#}
+    being random. Not in a backfill (its window rows are restamped with the same batch).
+
+    `staged_input=<the input's relation>` does the same for an input read from staging
+    (`int_<entity>s_unioned`), whose rows keep the ingest batch that loaded them
+    (`_batch_id`): a narrow first pass finds the oldest batch holding a row of a changed
+    conversation, and the wide scan skips the row groups before it. Exact by construction
+    (the bound is the minimum over the very rows the filter keeps); the scan then costs the
+    batches since the oldest late arrival, not the history. -#}
 {% macro changed_conversations_only(
     column='conversation_id',
     keyword='where',
     content_only=false,
-    rewritten_input=false
+    rewritten_input=false,
+    staged_input=none
 ) -%}
     {%- if is_incremental() -%}
         {%- set window = chatbot_analytics.backfill_window() %}
@@ -43,7 +51,21 @@
             select coalesce(max(_processed_batch_id), 0) from {{ this }}
         )
         and
-        {%- endif %} {{ column }} in (
+        {%- elif staged_input is not none %}
+        _batch_id >= (
+            select min(staged._batch_id)
+            from {{ staged_input }} as staged
+            where staged.{{ column }} in (
+                {{- chatbot_analytics.changed_conversation_ids(content_only, window) }}
+            )
+        )
+        and
+        {%- endif %} {{ column }} in ({{ chatbot_analytics.changed_conversation_ids(content_only, window) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The conversations an incremental run recomputes (the body of changed_conversations_only). -#}
+{% macro changed_conversation_ids(content_only, window) -%}
             select changes.conversation_id
             from {{ ref('int_conversations_changed') }} as changes
             where
@@ -64,8 +86,7 @@
                     where in_window.conversation_date between {{ window[0] }} and {{ window[1] }}
                 )
                 {%- endif %}
-        )
-    {%- endif -%}
+        
 {%- endmacro %}
 
 {#- The periods a report must recompute: those holding fact rows written after the

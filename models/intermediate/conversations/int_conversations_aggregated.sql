@@ -3,7 +3,7 @@ with
 conversations as (
 
     select * from {{ ref('int_conversations_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_conversations_unioned')) }}
 
 ),
 
@@ -31,7 +31,7 @@ events as (
 feedback as (
 
     select * from {{ ref('int_feedback_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_feedback_unioned')) }}
 
 ),
 

@@ -20,7 +20,7 @@ events as (
 feedback as (
 
     select * from {{ ref('int_feedback_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_feedback_unioned')) }}
 
 ),
 

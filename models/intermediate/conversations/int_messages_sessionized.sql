@@ -3,14 +3,14 @@ with
 messages as (
 
     select * from {{ ref('int_messages_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_messages_unioned')) }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('int_conversations_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_conversations_unioned')) }}
 
 ),
 

@@ -13,14 +13,14 @@ with
 events as (
 
     select * from {{ ref('int_events_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_events_unioned')) }}
 
 ),
 
 conversations as (
 
     select * from {{ ref('int_conversations_unioned') }}
-    {{ changed_conversations_only(content_only=true) }}
+    {{ changed_conversations_only(content_only=true, staged_input=ref('int_conversations_unioned')) }}
 
 ),
 

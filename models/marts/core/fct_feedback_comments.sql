@@ -6,7 +6,7 @@ with
 feedback as (
 
     select * from {{ ref('int_feedback_unioned') }}
-    {{ changed_conversations_only() }}
+    {{ changed_conversations_only(staged_input=ref('int_feedback_unioned')) }}
 
 ),
 
