@@ -6,6 +6,13 @@ returned when its process ends, so the run's peak is one batch's, not one that g
 batch by batch. The child inherits everything the parent holds, the batch lock too
 (an ``flock`` belongs to the open file, which both share), so no other run can start
 while a child still works, even if the parent died.
+
+A fork copies only the forking thread. Thread pools a library started in the parent are
+gone in the child while their bookkeeping says they exist: dbt's static parser (Rust,
+rayon) then waits forever for workers that are not there, whenever the parent has parsed a
+project before (a test process, a bench) and the child parses again. The child therefore
+parses without it (``DBT_STATIC_PARSER=false``: dbt renders each model's Jinja instead,
+the same result, a little slower, and only for files that changed).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ def run_in_child(work: Callable[[], int], say: Callable[[str], None] = print) ->
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the parent's code
+        os.environ["DBT_STATIC_PARSER"] = "false"
         code = int(ExitCode.FAILED)
         try:
             code = int(work())
