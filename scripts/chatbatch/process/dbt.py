@@ -22,6 +22,7 @@ from chatbatch.core.errors import ConfigError
 from chatbatch.core.faults import checkpoint
 from chatbatch.core.paths import PROJECT_DIR, Paths
 from chatbatch.core.retry import is_transient
+from chatbatch.process import manifests
 
 # profiles.yml targets that read the published file and never build (README, "The semantic layer")
 READ_ONLY_TARGETS = ("published",)
@@ -107,7 +108,6 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     # Each CHATBATCH_HOME keeps its own dbt artefacts, so `dbt retry` after a failed
     # batch reads that batch's run_results.json, whoever else ran dbt meanwhile.
     args = [*args, "--target-path", str(paths.dbt_target), "--log-path", str(paths.dbt_logs)]
-    runner = dbtRunner(callbacks=[_on_event])
     _forget_other_projects_parse(paths.dbt_target)
     cache = _parse_cache(args)
     if cache is not None:
@@ -115,7 +115,7 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
         _forget_other_projects_parse(paths.dbt_target)
     try:
         with in_home(paths.home):
-            result = runner.invoke(args)
+            result = dbtRunner(manifest=_manifest_for(args), callbacks=[_on_event]).invoke(args)
         if isinstance(result.exception, BaseException):
             _clear_frames(result.exception)  # its frames' locals may hold dbt-duckdb's connection
     finally:
@@ -145,6 +145,29 @@ def run_dbt(args: list[str], paths: Paths) -> DbtOutcome:
     return DbtOutcome(
         success=bool(result.success), command=args, results=results, error=error, exception=exception
     )
+
+
+def _manifest_for(args: list[str]) -> Any | None:
+    """The parsed manifest ``args`` can run with (process/manifests.py), parsed now unless
+    this process parsed the same already; None where the command parses for itself, or
+    where the parse failed (the command then parses and reports the error)."""
+    if not manifests.reuses_manifest(args):
+        return None
+    key = manifests.parse_key(args)
+    manifest = manifests.cached(key)
+    if manifest is not None:
+        return manifest
+    manifests.forget()  # before parsing: one manifest in memory at a time
+    from dbt.cli.main import dbtRunner
+
+    try:
+        parsed = dbtRunner().invoke(manifests.parse_args(args))
+    finally:
+        release_warehouse()  # the command registers its adapter with its own flags
+    if not parsed.success or parsed.result is None:
+        return None
+    manifests.keep(key, parsed.result)
+    return parsed.result
 
 
 @contextmanager
