@@ -3,7 +3,9 @@ with
 conversations as (
 
     select * from {{ ref('int_conversations_unioned') }}
-    {{ changed_conversations_only(content_only=true, staged_input=ref('int_conversations_unioned')) }}
+    {{ changed_conversations_only(
+        content_only=true, staged_input=ref('int_conversations_unioned')
+    ) }}
 
 ),
 

@@ -10,7 +10,9 @@ messages as (
 conversations as (
 
     select * from {{ ref('int_conversations_unioned') }}
-    {{ changed_conversations_only(content_only=true, staged_input=ref('int_conversations_unioned')) }}
+    {{ changed_conversations_only(
+        content_only=true, staged_input=ref('int_conversations_unioned')
+    ) }}
 
 ),
 

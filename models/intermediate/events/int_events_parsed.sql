@@ -20,7 +20,9 @@ events as (
 conversations as (
 
     select * from {{ ref('int_conversations_unioned') }}
-    {{ changed_conversations_only(content_only=true, staged_input=ref('int_conversations_unioned')) }}
+    {{ changed_conversations_only(
+        content_only=true, staged_input=ref('int_conversations_unioned')
+    ) }}
 
 ),
 
