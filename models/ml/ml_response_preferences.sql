@@ -73,8 +73,8 @@ recomputed_conversations as (
     select previous.conversation_id
     from {{ this }} as previous
     where previous.chosen_conversation_id in (
-        select changed_messages.conversation_id from changed_messages
-    )
+            select changed_messages.conversation_id from changed_messages
+        )
     {% endif %}
 
 ),
