@@ -158,3 +158,45 @@ def test_new_goals_noop_floor_and_marginal_cost(tmp_path: Path) -> None:
     assert rows["marginal_nightly_over_floor"]["met"] is True
     summary = volume_summary(result)
     assert [p[0] for p in summary["nightly_points"]] == [10_000, 30_000, 100_000]
+
+
+def test_a_home_that_cannot_be_copied_fails_its_step_not_the_bench(tmp_path: Path) -> None:
+    """Two large runs lost every figure when the copy of the 90-day home filled the disk: the
+    exception ended the bench before it wrote its JSON. Now the step fails, says why, and
+    the run goes on (here: a home that does not exist, the same OSError path)."""
+    from chatbatch_dev.bench.harness import ChildEnv
+    from chatbatch_dev.bench.report import format_table
+    from chatbatch_dev.bench.runner import ScaleRun
+    from chatbatch_dev.bench.scales import SCALES
+
+    result = ScaleRun(SCALES["small"], tmp_path, ChildEnv(tmp_path), 1, print)
+    assert result.nightly(tmp_path / "no_such_home", 90, "_long") is None
+    failed = result.steps["nightly_long"]
+    assert failed.error and "could not copy the home" in failed.error and not failed.runs
+    assert "not run: could not copy the home" in format_table(result)
+    assert not (result.root / "nightly_long-0").exists()
+
+
+def test_clone_home_links_the_write_once_files_and_copies_the_rest(tmp_path: Path) -> None:
+    """Landing files and snapshots are hard-linked (a 90-day home holds ~21 GB of snapshots),
+    the warehouse, which the nightly writes in place, is copied."""
+    from chatbatch_dev.bench.harness import clone_home
+
+    source = tmp_path / "home"
+    for name in (
+        "landing/messages/export_date=2026-11-01/part-0000.jsonl",
+        "snapshots/batch=000001/warehouse.duckdb",
+        "warehouse.duckdb",
+    ):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(name)
+    clone_home(source, tmp_path / "copy")
+    same = {
+        name: (source / name).stat().st_ino == (tmp_path / "copy" / name).stat().st_ino
+        for name in (
+            "landing/messages/export_date=2026-11-01/part-0000.jsonl",
+            "snapshots/batch=000001/warehouse.duckdb",
+            "warehouse.duckdb",
+        )
+    }
+    assert list(same.values()) == [True, True, False]

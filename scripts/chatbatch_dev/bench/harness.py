@@ -165,12 +165,17 @@ def log_tail(path: str, lines: int = 15) -> str:
 
 
 def clone_home(source: Path, target: Path) -> None:
-    """Copy a bench home: landing files hard-linked (read-only input), the rest copied."""
+    """Copy a bench home: the landing files (read-only input) and the warehouse snapshots
+    (written once into a temp folder, renamed, later only deleted: chatbatch/privacy/
+    snapshots.py) hard-linked, the rest copied. A 90-day home holds ~21 GB of snapshots
+    beside a 10 GB warehouse; copying them filled the disk of two large runs."""
     if target.exists():
         shutil.rmtree(target)
+    paths = Paths(home=source)
+    write_once = (paths.landing, paths.snapshots)
 
     def copy(src: str, dst: str) -> str:
-        if Path(src).is_relative_to(Paths(home=source).landing):
+        if any(Path(src).is_relative_to(folder) for folder in write_once):
             os.link(src, dst)
             return dst
         return shutil.copy2(src, dst)

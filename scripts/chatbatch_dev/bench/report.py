@@ -146,6 +146,8 @@ def format_table(result: ScaleRun) -> str:
             rows.append((step.label, "skipped", "0", "-", step.skipped))
             continue
         volume = f"{step.rows:,} {step.rows_label}" if step.rows is not None else ""
+        if step.error and not step.runs:  # failed before its child ran (e.g. the copy of a home)
+            volume = "not run: " + step.error.splitlines()[0][:100]
         runs = f"{len(step.ok_runs)}" + (
             "" if not step.error else f" ({len(step.runs) - len(step.ok_runs)} failed)"
         )

@@ -119,7 +119,12 @@ class ScaleRun:
         """Run a nightly ``repeat`` times, each on a fresh copy of ``source``; keep the last."""
         for index in range(self.repeat):
             copy = self.root / f"{step.name}-{index}"
-            clone_home(source, copy)
+            try:
+                clone_home(source, copy)
+            except OSError as error:  # e.g. a full disk: the step fails, the run goes on
+                shutil.rmtree(copy, ignore_errors=True)
+                step.error = f"could not copy the home {source} for the run: {error}"
+                return False
             self.warm_parse(copy)
             run = self.run_nightly(step, copy, day, index, accept, full_refresh)
             if run.exit_code != 0:
