@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from chatbatch.core import duck
 from chatbatch.core.child import run_in_child
 from chatbatch.core.exit_codes import ExitCode
 from chatbatch.core.lock import BatchLock
@@ -136,3 +137,24 @@ def test_a_batch_in_a_child_process_returns_its_exit_code_or_failed() -> None:
     assert run_in_child(raises, said.append) == ExitCode.FAILED
     assert run_in_child(lambda: os.kill(os.getpid(), signal.SIGKILL) or 0, said.append) == ExitCode.FAILED
     assert len(said) == 1 and "SIGKILL" in said[0]
+
+
+def test_rollback_after_a_failed_commit_keeps_the_error_that_says_why(tmp_path: Path) -> None:
+    """A failed ``commit`` ends DuckDB's transaction: the ``except`` blocks that roll back
+    and re-raise must not replace its error with "no transaction is active" (an ingest whose
+    commit met another process's WAL lock reported only that)."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create table t (x integer)")
+    con.execute("begin")
+    con.execute("insert into t values (1)")
+    duck.rollback(con)  # an open transaction: rolled back
+    assert con.execute("select count(*) from t").fetchone() == (0,)
+    with pytest.raises(duckdb.TransactionException):
+        con.execute("rollback")  # what the old code did when no transaction was left
+    with pytest.raises(ValueError, match="the real error"):
+        try:
+            raise ValueError("the real error")
+        except BaseException:
+            duck.rollback(con)  # none open: a no-op, the real error propagates
+            raise
+    con.close()

@@ -246,7 +246,7 @@ def load_file(
         )
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        duck.rollback(con)
         raise
     finally:
         con.unregister("incoming_lines")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 
 from chatbatch.accumulate.landing import WaitingFile
+from chatbatch.core import duck
 from chatbatch.monitor.record import MisfiledPath
 
 
@@ -37,5 +38,5 @@ def _replace_paths(
             )
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        duck.rollback(con)
         raise

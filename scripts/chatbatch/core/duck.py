@@ -8,6 +8,7 @@ process: the 90-day catch-up peaked at 3.3 GiB that way (docs/benchmark.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -36,3 +37,14 @@ def connect(database: Path | str, read_only: bool = False) -> duckdb.DuckDBPyCon
     con = duckdb.connect(str(database), read_only=read_only)
     con.execute(f"set memory_limit = '{memory_limit()}'")
     return con
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there is one, in an ``except`` block that re-raises.
+
+    When the ``commit`` itself fails (e.g. another process holds the warehouse's WAL lock)
+    DuckDB has already ended the transaction, and a plain ``rollback`` would raise "no
+    transaction is active" in place of the error that says what went wrong.
+    """
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("rollback")

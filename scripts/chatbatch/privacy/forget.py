@@ -253,7 +253,7 @@ def _erase_raw_and_landing(
             _update_manifest_row(con, paths.landing / relative, relative, erased_lines.get(relative, 0))
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        duck.rollback(con)
         raise
     return {
         "raw_rows": raw_rows,

@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from chatbatch.core import duck
 from chatbatch.output import files
 from chatbatch.output.kb import sql
 from chatbatch.output.kb.chunking import Chunk, ChunkerConfig, chunk_document
@@ -128,7 +129,7 @@ def update_index(
         con.execute(sql.CORPUS_STATS)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        duck.rollback(con)
         raise
     return change
 

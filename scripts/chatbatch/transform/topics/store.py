@@ -30,6 +30,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from chatbatch.core import duck
 from chatbatch.transform.topics.model import Topic, TopicParams, assign, embed, fit, match_ids
 from chatbatch.transform.topics.tables import DDL
 
@@ -135,7 +136,7 @@ def update(
             result.model_version, result.topics = model.version, len(model.topics)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        duck.rollback(con)
         raise
     return result
 
