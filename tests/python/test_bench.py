@@ -183,20 +183,14 @@ def test_clone_home_links_the_write_once_files_and_copies_the_rest(tmp_path: Pat
     from chatbatch_dev.bench.harness import clone_home
 
     source = tmp_path / "home"
-    for name in (
+    names = (
         "landing/messages/export_date=2026-11-01/part-0000.jsonl",
         "snapshots/batch=000001/warehouse.duckdb",
         "warehouse.duckdb",
-    ):
+    )
+    for name in names:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text(name)
     clone_home(source, tmp_path / "copy")
-    same = {
-        name: (source / name).stat().st_ino == (tmp_path / "copy" / name).stat().st_ino
-        for name in (
-            "landing/messages/export_date=2026-11-01/part-0000.jsonl",
-            "snapshots/batch=000001/warehouse.duckdb",
-            "warehouse.duckdb",
-        )
-    }
+    same = {name: (source / name).stat().st_ino == (tmp_path / "copy" / name).stat().st_ino for name in names}
     assert list(same.values()) == [True, True, False]
