@@ -221,6 +221,29 @@ def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path, tm
     assert row == [("model_disagrees", predicted)]
 
 
+def test_texts_judged_in_worker_processes_get_the_judgments_of_one_process(home: Path) -> None:
+    """Past one chunk the labelling queue's texts are split across worker processes; the
+    intents and probabilities come back in the texts' order, as one process judges them."""
+    from chatbatch.output.intent_model import labelling
+
+    model = ModelStore(Paths(home=home).intent_model).current().load()
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        texts = [
+            str(text)
+            for (text,) in con.execute(
+                f"select distinct message_text_redacted from {labelling.SOURCE} "
+                "where message_text_redacted is not null order by 1 limit 500"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    in_process = labelling._predict(model, texts, chunk_rows=len(texts))
+    in_workers = labelling._predict(model, texts, chunk_rows=100)
+    assert len(texts) > 200 and in_process[0].tolist() == in_workers[0].tolist()
+    assert in_process[1].tolist() == pytest.approx(in_workers[1].tolist())
+
+
 def test_erasure_deletes_the_models_that_learned_from_the_person(home: Path, tmp_path: Path) -> None:
     """``chatbatch forget`` on models (privacy/models.py): every version trained on a dataset
     version that held the person goes, and the shipped one is replaced by a fresh model."""
