@@ -139,22 +139,22 @@ def test_a_batch_in_a_child_process_returns_its_exit_code_or_failed() -> None:
     assert len(said) == 1 and "SIGKILL" in said[0]
 
 
-def test_rollback_after_a_failed_commit_keeps_the_error_that_says_why(tmp_path: Path) -> None:
-    """A failed ``commit`` ends DuckDB's transaction: the ``except`` blocks that roll back
-    and re-raise must not replace its error with "no transaction is active" (an ingest whose
-    commit met another process's WAL lock reported only that)."""
+def test_a_transaction_commits_or_rolls_back_and_keeps_the_error_that_says_why(tmp_path: Path) -> None:
+    """``duck.transaction``: the block's writes commit together or not at all. A failed
+    ``commit`` ends DuckDB's transaction, so the rollback after it must not replace its error
+    with "no transaction is active" (an ingest whose commit met another process's WAL lock
+    reported only that)."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("create table t (x integer)")
-    con.execute("begin")
-    con.execute("insert into t values (1)")
-    duck.rollback(con)  # an open transaction: rolled back
-    assert con.execute("select count(*) from t").fetchone() == (0,)
+    with duck.transaction(con):
+        con.execute("insert into t values (1)")
+    with pytest.raises(ValueError, match="a failed step"), duck.transaction(con):
+        con.execute("insert into t values (2)")
+        raise ValueError("a failed step")
+    assert con.execute("select x from t").fetchall() == [(1,)]  # the second block rolled back
     with pytest.raises(duckdb.TransactionException):
         con.execute("rollback")  # what the old code did when no transaction was left
-    with pytest.raises(ValueError, match="the real error"):
-        try:
-            raise ValueError("the real error")
-        except BaseException:
-            duck.rollback(con)  # none open: a no-op, the real error propagates
-            raise
+    with pytest.raises(ValueError, match="the real error"), duck.transaction(con):
+        con.execute("commit")  # the transaction ends, as when a commit fails ...
+        raise ValueError("the real error")  # ... and this error, not the rollback's, propagates
     con.close()

@@ -211,43 +211,39 @@ def load_file(
     )
     erased = ingest_filter.apply(con, landing_file, table, content, register)
     mtime_ns = erased.mtime_ns or mtime_ns
-    con.execute("begin transaction")
+    con.register("incoming_lines", erased.lines)
     try:
-        con.register("incoming_lines", erased.lines)
-        con.execute(
-            f"""
-            insert into raw.{landing_file.entity}
-            select ?, ?, line_number, line, line_error, ?, now()::timestamp
-            from incoming_lines
-            """,
-            [landing_file.relative_path, landing_file.export_date, batch_id],
-        )
-        con.execute(
-            """
-            insert into chatbatch.landing_files (
-                file_path, entity, export_date, size_bytes, sha256, lines_read,
-                file_error, batch_id, first_seen_at, ingested_at, mtime_ns, declared_rows, erased_lines
+        with duck.transaction(con):
+            con.execute(
+                f"""
+                insert into raw.{landing_file.entity}
+                select ?, ?, line_number, line, line_error, ?, now()::timestamp
+                from incoming_lines
+                """,
+                [landing_file.relative_path, landing_file.export_date, batch_id],
             )
-            values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?, ?, ?)
-            """,
-            [
-                landing_file.relative_path,
-                landing_file.entity,
-                landing_file.export_date,
-                content.size_bytes,
-                content.sha256,
-                len(content.lines),
-                content.file_error,
-                batch_id,
-                mtime_ns,
-                declared,
-                erased.erased_lines,
-            ],
-        )
-        con.execute("commit")
-    except BaseException:
-        duck.rollback(con)
-        raise
+            con.execute(
+                """
+                insert into chatbatch.landing_files (
+                    file_path, entity, export_date, size_bytes, sha256, lines_read,
+                    file_error, batch_id, first_seen_at, ingested_at, mtime_ns, declared_rows, erased_lines
+                )
+                values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, now()::timestamp, ?, ?, ?)
+                """,
+                [
+                    landing_file.relative_path,
+                    landing_file.entity,
+                    landing_file.export_date,
+                    content.size_bytes,
+                    content.sha256,
+                    len(content.lines),
+                    content.file_error,
+                    batch_id,
+                    mtime_ns,
+                    declared,
+                    erased.erased_lines,
+                ],
+            )
     finally:
         con.unregister("incoming_lines")
     return content

@@ -24,8 +24,7 @@ def record_waiting(con: duckdb.DuckDBPyConnection, waiting: list[WaitingFile], b
 def _replace_paths(
     con: duckdb.DuckDBPyConnection, table: str, paths: list[tuple[str, str]], batch_id: int
 ) -> None:
-    con.execute("begin transaction")
-    try:
+    with duck.transaction(con):
         first_seen = dict(con.execute(f"select path, first_seen_at from chatbatch.{table}").fetchall())
         con.execute(f"delete from chatbatch.{table}")
         if paths:
@@ -36,7 +35,3 @@ def _replace_paths(
                 """,
                 [(path, reason, first_seen.get(path), batch_id) for path, reason in paths],
             )
-        con.execute("commit")
-    except BaseException:
-        duck.rollback(con)
-        raise

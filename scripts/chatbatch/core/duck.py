@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -39,12 +40,20 @@ def connect(database: Path | str, read_only: bool = False) -> duckdb.DuckDBPyCon
     return con
 
 
-def rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back the open transaction, if there is one, in an ``except`` block that re-raises.
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``begin transaction``, the block, ``commit``; on any exception roll back and re-raise.
 
     When the ``commit`` itself fails (e.g. another process holds the warehouse's WAL lock)
     DuckDB has already ended the transaction, and a plain ``rollback`` would raise "no
-    transaction is active" in place of the error that says what went wrong.
+    transaction is active" in place of the error that says what went wrong: that rollback
+    error is suppressed.
     """
-    with contextlib.suppress(duckdb.TransactionException):
-        con.execute("rollback")
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("rollback")
+        raise

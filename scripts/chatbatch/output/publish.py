@@ -68,14 +68,13 @@ def publish(
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         tables = _tables(con, "warehouse", schemas)
         changelog = _changelog(con, base_batch)
-        con.execute("begin transaction")
-        for schema, table in sorted(set(_tables(con, _main(con), (*schemas, "ops"))) - set(tables)):
-            con.execute(f'drop table "{schema}"."{table}"')
-        for schema in sorted({schema for schema, _ in tables}):
-            con.execute(f'create schema if not exists "{schema}"')
-        for schema, table in tables:
-            rows[f"{schema}.{table}"] = _publish_table(con, schema, table, base_batch, changelog)
-        con.execute("commit")
+        with duck.transaction(con):
+            for schema, table in sorted(set(_tables(con, _main(con), (*schemas, "ops"))) - set(tables)):
+                con.execute(f'drop table "{schema}"."{table}"')
+            for schema in sorted({schema for schema, _ in tables}):
+                con.execute(f'create schema if not exists "{schema}"')
+            for schema, table in tables:
+                rows[f"{schema}.{table}"] = _publish_table(con, schema, table, base_batch, changelog)
         con.execute("detach warehouse")
         _write_ops(con, batch, history)
         con.execute("checkpoint")
@@ -261,9 +260,8 @@ def publish_night(night: Night) -> None:
         night.say(f"  published {len(rows)} tables to {night.paths.analytics}")
         con = night.connect()
         try:
-            con.execute("begin transaction")
-            con.execute("delete from chatbatch.published")
-            con.execute("insert into chatbatch.published values (?)", [night.record.batch_id])
-            con.execute("commit")
+            with duck.transaction(con):
+                con.execute("delete from chatbatch.published")
+                con.execute("insert into chatbatch.published values (?)", [night.record.batch_id])
         finally:
             con.close()

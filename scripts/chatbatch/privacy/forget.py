@@ -235,8 +235,7 @@ def _erase_raw_and_landing(
             scrub_file(path, table, register, subjects.ids) if path.exists() else ScrubResult()
         )
     raw_rows: dict[str, int] = {}
-    con.execute("begin transaction")
-    try:
+    with duck.transaction(con):
         con.register("forget_ids", pa.table({"id": pa.array(sorted(subjects.ids), pa.string())}))
         erased_lines: dict[str, int] = {}
         for table, found in hits.items():
@@ -251,10 +250,6 @@ def _erase_raw_and_landing(
         con.unregister("forget_ids")
         for relative in sorted(set(erased_lines) | {r for r in scrubbed if r in known}):
             _update_manifest_row(con, paths.landing / relative, relative, erased_lines.get(relative, 0))
-        con.execute("commit")
-    except BaseException:
-        duck.rollback(con)
-        raise
     return {
         "raw_rows": raw_rows,
         "landing": {

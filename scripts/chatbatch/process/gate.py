@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 
 from chatbatch.contract.sources import RawTable, SourceConfig, raw_tables
+from chatbatch.core import duck
 from chatbatch.core.faults import checkpoint
 from chatbatch.process.build import forget_rolled_back_batches
 from chatbatch.process.night import Night, QualityBreach
@@ -74,11 +75,10 @@ def gate(night: Night, work: Pending) -> None:
             if not breaches_quality(
                 found.lines, found.quarantined, options.max_error_rate, options.min_quarantined
             ):
-                con.execute("begin transaction")
-                con.execute("delete from chatbatch.gate")
-                con.execute("insert into chatbatch.gate values (?)", [work.max_batch])
-                checkpoint("gate")
-                con.execute("commit")
+                with duck.transaction(con):
+                    con.execute("delete from chatbatch.gate")
+                    con.execute("insert into chatbatch.gate values (?)", [work.max_batch])
+                    checkpoint("gate")
                 return
             _forget_ungated(con, work.gated_through, raw_tables(night.sources))
         finally:
@@ -95,8 +95,7 @@ def gate(night: Night, work: Pending) -> None:
 
 def _forget_ungated(con: duckdb.DuckDBPyConnection, gated_through: int, tables: list[RawTable]) -> None:
     """The runner's own tables: the ungated batches' lines and manifest rows."""
-    con.execute("begin transaction")
-    for table in tables:
-        con.execute(f"delete from {table.relation} where _batch_id > ?", [gated_through])
-    con.execute("delete from chatbatch.landing_files where batch_id > ?", [gated_through])
-    con.execute("commit")
+    with duck.transaction(con):
+        for table in tables:
+            con.execute(f"delete from {table.relation} where _batch_id > ?", [gated_through])
+        con.execute("delete from chatbatch.landing_files where batch_id > ?", [gated_through])

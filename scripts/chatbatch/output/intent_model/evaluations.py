@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from chatbatch.core import duck
 from chatbatch.output import files
 from chatbatch.output.intent_model.store import ModelStore
 
@@ -94,13 +95,12 @@ def write_table(warehouse: Path, store: ModelStore) -> int:
     con = files.connect(warehouse, read_only=False)
     try:
         con.register("evaluations", table)
-        con.execute("begin transaction")
-        con.execute(f"create schema if not exists {SCHEMA}")
-        con.execute(
-            f"create or replace table {TABLE} as select * from evaluations "
-            "order by model_version, scope, intent_name"
-        )
-        con.execute("commit")
+        with duck.transaction(con):
+            con.execute(f"create schema if not exists {SCHEMA}")
+            con.execute(
+                f"create or replace table {TABLE} as select * from evaluations "
+                "order by model_version, scope, intent_name"
+            )
     finally:
         con.close()
     return table.num_rows

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from chatbatch.contract.project import project_vars
+from chatbatch.core import duck
 from chatbatch.output import files
 from chatbatch.output.intent_model.evaluations import SCHEMA
 from chatbatch.output.intent_model.store import ModelStore
@@ -93,42 +94,41 @@ def write_queue(warehouse: Path, store: ModelStore, full_refresh: bool) -> int:
             ),
         )
         threshold = float(project_vars()["low_confidence_threshold"])
-        con.execute("begin transaction")
-        con.execute(f"delete from {TABLE} where message_id in (select message_id {new})")
-        [(inserted,)] = con.execute(
-            f"""
-            insert into {TABLE} by name
-            with judged as (
+        with duck.transaction(con):
+            con.execute(f"delete from {TABLE} where message_id in (select message_id {new})")
+            [(inserted,)] = con.execute(
+                f"""
+                insert into {TABLE} by name
+                with judged as (
+                    select
+                        messages.*,
+                        judgments.suggested_intent_name,
+                        judgments.suggested_probability,
+                        case
+                            when judgments.suggested_probability >= {CONFIDENT}
+                                and judgments.suggested_intent_name is distinct from messages.intent_name
+                                then 'model_disagrees'
+                            when messages.intent_confidence < {threshold} then 'low_bot_confidence'
+                        end as queue_reason
+                    from (select * {new}) as messages
+                    inner join judgments using (message_text_redacted)
+                )
                 select
-                    messages.*,
-                    judgments.suggested_intent_name,
-                    judgments.suggested_probability,
-                    case
-                        when judgments.suggested_probability >= {CONFIDENT}
-                            and judgments.suggested_intent_name is distinct from messages.intent_name
-                            then 'model_disagrees'
-                        when messages.intent_confidence < {threshold} then 'low_bot_confidence'
-                    end as queue_reason
-                from (select * {new}) as messages
-                inner join judgments using (message_text_redacted)
-            )
-            select
-                message_id,
-                conversation_id,
-                message_text_redacted,
-                queue_reason,
-                intent_name as bot_intent_name,
-                intent_confidence as bot_intent_confidence,
-                suggested_intent_name,
-                suggested_probability,
-                {current.number} as model_version,
-                sent_at,
-                _processed_batch_id,
-            from judged
-            where queue_reason is not null
-            """
-        ).fetchall()
-        con.execute("commit")
+                    message_id,
+                    conversation_id,
+                    message_text_redacted,
+                    queue_reason,
+                    intent_name as bot_intent_name,
+                    intent_confidence as bot_intent_confidence,
+                    suggested_intent_name,
+                    suggested_probability,
+                    {current.number} as model_version,
+                    sent_at,
+                    _processed_batch_id,
+                from judged
+                where queue_reason is not null
+                """
+            ).fetchall()
         return int(inserted)
     finally:
         con.close()

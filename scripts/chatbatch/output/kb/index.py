@@ -118,8 +118,7 @@ def update_index(
     ]
     change.chunks_added = len(chunks)
     new_chunks = _new_chunks_table(chunks, embedder)
-    con.execute("begin transaction")
-    try:
+    with duck.transaction(con):
         if change.removed_documents:
             _run(con, sql.REMOVE_DOCUMENTS, [change.removed_documents])
         if chunks:
@@ -127,10 +126,6 @@ def update_index(
             _run(con, [s.format(dim=int(embedder.dim)) for s in sql.ADD_CHUNKS], [batch_id])
             con.unregister("new_chunks")
         con.execute(sql.CORPUS_STATS)
-        con.execute("commit")
-    except BaseException:
-        duck.rollback(con)
-        raise
     return change
 
 

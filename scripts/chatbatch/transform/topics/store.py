@@ -122,8 +122,7 @@ def update(
     result = TopicsUpdate()
     model = current_model(con)
     result.fitted = fit_reason(model, run_date, requested, params)
-    con.execute("begin transaction")
-    try:
+    with duck.transaction(con):
         if model is not None and not result.fitted:
             _assign(con, model, batch_id, reassign_all=reassign_all, result=result, params=params)
             if _pending_pool_full(con, params):
@@ -134,10 +133,6 @@ def update(
                 _assign(con, model, batch_id, reassign_all=True, result=result, params=params)
         if model is not None:
             result.model_version, result.topics = model.version, len(model.topics)
-        con.execute("commit")
-    except BaseException:
-        duck.rollback(con)
-        raise
     return result
 
 
