@@ -3,6 +3,7 @@ deterministic, shipping only a model that is not worse, classify, the published 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -191,11 +192,22 @@ def test_labelling_queue_holds_the_messages_a_person_should_label(home: Path, tm
 
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(home / "warehouse.duckdb", warehouse)
-    assert labelling.write_queue(warehouse, store, full_refresh=False) == 0  # nothing new to judge
-    assert labelling.write_queue(warehouse, store, full_refresh=True) == len(published)
+    queue = functools.partial(labelling.write_queue, warehouse, store)
+    assert queue(full_refresh=False) == labelling.Queued(0, 0)  # nothing new
+    # a full refresh queues the same rows, and the model judges no text it judged before
+    assert queue(full_refresh=True) == labelling.Queued(len(published), 0)
+    con = duckdb.connect(str(warehouse))
+    try:
+        [(judged,)] = con.execute(f"select count(*) from {labelling.JUDGMENTS}").fetchall()
+        con.execute(f"update {labelling.JUDGMENTS} set model_sha256 = 'another model'")  # as if retrained
+    finally:
+        con.close()
+    # another model's judgments are not reused (and are deleted): every text is judged again
+    assert queue(full_refresh=True) == labelling.Queued(len(published), judged)
     con = duckdb.connect(str(warehouse))
     try:
         assert con.execute(query).fetchall() == published
+        assert con.execute(f"select count(*) from {labelling.JUDGMENTS}").fetchall() == [(judged,)]
         texts = con.execute(
             f"select message_id, message_text_redacted, intent_name from {labelling.SOURCE} "
             "where message_role = 'user' and message_text_redacted is not null order by message_id"

@@ -172,9 +172,10 @@ def compact(database: Path) -> int:
 
 
 # Warehouse schemas the nightly's Python steps write (topic model and assignments, intent
-# model evaluations, labelling queue): dbt does not rebuild them from raw, so an erasure
-# deletes their rows that hold one of the person's ids or texts before the rebuild.
-RUNNER_SCHEMAS = ("topics", "ml_models")
+# model evaluations, labelling queue, the intent model's judgments of redacted texts): dbt
+# does not rebuild them from raw, so an erasure deletes their rows that hold one of the
+# person's ids or texts before the rebuild.
+RUNNER_SCHEMAS = ("topics", "ml_models", "ml_cache")
 
 
 def scrub_runner_tables(database: Path, needles: set[str]) -> dict[str, int]:

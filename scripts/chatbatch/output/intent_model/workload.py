@@ -48,8 +48,15 @@ class IntentModelWorkload:
             result = train_intent(ctx.paths, ctx.run_date, ctx.batch_id, settings)
         rows = evaluations.write_table(ctx.paths.warehouse, store)
         queued = labelling.write_queue(ctx.paths.warehouse, store, ctx.full_refresh)
-        ctx.say(f"  intent model: {describe(result)}; {rows} evaluation rows; {queued} queued for labelling")
-        return result.to_dict() | {"evaluation_rows": rows, "labelling_queued": queued}
+        ctx.say(
+            f"  intent model: {describe(result)}; {rows} evaluation rows; {queued.rows} queued for "
+            f"labelling ({queued.judged} texts judged, the others judged before)"
+        )
+        return result.to_dict() | {
+            "evaluation_rows": rows,
+            "labelling_queued": queued.rows,
+            "labelling_texts_judged": queued.judged,
+        }
 
 
 def describe(result: TrainResult) -> str:
