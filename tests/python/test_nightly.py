@@ -319,6 +319,13 @@ def test_exports_rerun_rewrites_nothing(reference: Reference, tmp_path: Path) ->
     assert not any(result["written"] for result in ml.values())
     assert archive["months_written"] == [] and not archive["manifest_changed"]
     assert _export_snapshot(home / "exports") == before
+    # the month's rows have the fingerprint its entry lists, so it was not even written; a
+    # file changed on disk since is written again, whatever the fingerprint says
+    month = home / "exports" / "archive" / "month=2026-11" / "transcripts.parquet"
+    original = month.read_bytes()
+    month.write_bytes(original + b"x")
+    assert ArchiveExport().run(ctx)["months_written"] == ["2026-11"]
+    assert month.read_bytes() == original
 
 
 def test_purge_deletes_only_archived_files_and_says_why(reference: Reference, tmp_path: Path) -> None:

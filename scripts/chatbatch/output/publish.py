@@ -65,6 +65,9 @@ def publish(
     rows: dict[str, int] = {}
     con = duck.connect(str(staging_file))
     try:
+        # as in dbt's connections (profiles.yml): a table's rows have no order to keep, and
+        # copying fct_messages and fct_turns without one took 10 % less (2.5 M and 1.1 M rows)
+        con.execute("set preserve_insertion_order = false")
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         tables = _tables(con, "warehouse", schemas)
         changelog = _changelog(con, base_batch)

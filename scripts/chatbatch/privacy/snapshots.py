@@ -5,8 +5,8 @@ newest snapshot is ``snapshots_every_days`` (default 7) days old, there is none,
 night was a full refresh or backfill, the closed ``warehouse.duckdb`` is checkpointed and
 copied to
 ``snapshots/batch=<id>/warehouse.duckdb``. The copy is verified before it counts: its
-sha256 is taken, it is opened read-only and the row counts of a few key tables must
-equal the warehouse's. Then ``manifest.json`` (batch id, run date, created_at, sha256,
+sha256 is taken as it is copied (one pass), it is opened read-only and the row counts of a
+few key tables must equal the warehouse's. Then ``manifest.json`` (batch id, run date, created_at, sha256,
 size, row counts, seconds) is written and the folder renamed from ``.batch=<id>.tmp``
 into place, so a kill leaves at most a temporary folder that never counts (the next
 snapshot removes it). Only the newest ``snapshots_keep`` snapshots are kept.
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from chatbatch.core import duck
-from chatbatch.core.digest import sha256_of
+from chatbatch.core.digest import copy_with_sha256, sha256_of
 from chatbatch.core.errors import OperatorError
 from chatbatch.core.paths import Paths
 from chatbatch.output.workload import Phase, WorkloadContext
@@ -122,8 +122,7 @@ def take(paths: Paths, batch_id: int, run_date: str, keep: int) -> Snapshot:
     tmp = paths.snapshots / f".{folder_name(batch_id)}.tmp"
     tmp.mkdir()
     copy = tmp / WAREHOUSE_FILE
-    shutil.copyfile(paths.warehouse, copy)
-    digest = sha256_of(copy)
+    digest = copy_with_sha256(paths.warehouse, copy)
     check = duck.connect(copy, read_only=True)
     try:
         found = _counts(check)
@@ -233,8 +232,7 @@ def restore(paths: Paths, snapshot: Snapshot, dry_run: bool = False) -> Restored
     if dry_run:
         return result
     staging = paths.warehouse.with_name(WAREHOUSE_FILE + ".restoring")
-    shutil.copyfile(snapshot.file, staging)
-    if sha256_of(staging) != snapshot.sha256:
+    if copy_with_sha256(snapshot.file, staging) != snapshot.sha256:
         staging.unlink()
         raise OperatorError(f"the copy of {snapshot.file} does not verify", "check the disk, then retry")
     damaged = None
