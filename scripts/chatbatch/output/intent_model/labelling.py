@@ -51,9 +51,17 @@ CHUNK_ROWS = 20_000  # texts judged per model call (bounds the memory of a catch
 # Python, so one process uses one core. Two (the CI and bench machines' cores) cut a full
 # refresh's 181,000 texts from 16.7 to 12.5 s; each holds the model and one chunk (~300 MiB).
 PREDICT_WORKERS = 2
-DDL = f"""
-create schema if not exists {SCHEMA};
-create table if not exists {TABLE} (
+
+
+def _table_ddl(table: str, columns: str) -> str:
+    """Create the table's schema and the table unless they exist."""
+    schema = table.split(".")[0]
+    return f"create schema if not exists {schema};\ncreate table if not exists {table} ({columns})"
+
+
+DDL = _table_ddl(
+    TABLE,
+    """
     message_id varchar primary key,
     conversation_id varchar not null,
     message_text_redacted varchar not null,
@@ -65,19 +73,18 @@ create table if not exists {TABLE} (
     model_version integer not null,
     sent_at timestamp,
     _processed_batch_id bigint not null
+    """,
 )
-"""
-CACHE_SCHEMA = "ml_cache"  # runner state, never published
-JUDGMENTS = f"{CACHE_SCHEMA}.intent_judgments"
-JUDGMENTS_DDL = f"""
-create schema if not exists {CACHE_SCHEMA};
-create table if not exists {JUDGMENTS} (
+JUDGMENTS = "ml_cache.intent_judgments"  # runner state, never published
+JUDGMENTS_DDL = _table_ddl(
+    JUDGMENTS,
+    """
     model_sha256 varchar not null,
     message_text_redacted varchar not null,
     suggested_intent_name varchar not null,
     suggested_probability double not null
+    """,
 )
-"""
 
 
 @dataclass(frozen=True)
