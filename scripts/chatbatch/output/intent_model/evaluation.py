@@ -5,13 +5,14 @@ reliability bins of the top-class probability)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.pipeline import Pipeline
 
 from chatbatch.output.intent_model.pipeline import Examples
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 RELIABILITY_BINS = 10
 
@@ -72,6 +73,8 @@ def reliability(confidence: np.ndarray, correct: np.ndarray) -> tuple[float, lis
 
 def evaluate(pipeline: Pipeline, test: Examples) -> Evaluation:
     """Scores of ``pipeline`` on ``test`` (labels unseen in training count as errors)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     probabilities = pipeline.predict_proba(test.texts)
     classes = np.asarray(pipeline.classes_)
     predicted = classes[probabilities.argmax(axis=1)]

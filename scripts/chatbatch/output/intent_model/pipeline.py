@@ -6,11 +6,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is made, not by every command
+    from sklearn.pipeline import Pipeline
 
 # Training examples used at most: a sample beyond it. At the bench's standard scale the
 # train split has ~240,000 rows of 35 intents; fitting all of them took 78 s and gigabytes.
@@ -49,6 +50,10 @@ def load_split(version: Path, split: str) -> Examples:
 
 def make_pipeline(seed: int) -> Pipeline:
     """A fresh, unfitted classifier; the same seed and data give the same model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     features = FeatureUnion(
         [
             ("word", TfidfVectorizer(lowercase=True, ngram_range=(1, 2), sublinear_tf=True, min_df=1)),

@@ -14,12 +14,14 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
-from sklearn.pipeline import Pipeline
 
 from chatbatch.output import files
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is loaded, not by every command
+    from sklearn.pipeline import Pipeline
 
 MODEL_FILE = "model.joblib"
 METRICS_FILE = "metrics.json"
@@ -41,6 +43,8 @@ class ModelVersion:
         return json.loads((self.folder / METRICS_FILE).read_text(encoding="utf-8"))
 
     def load(self) -> Pipeline:
+        from sklearn.pipeline import Pipeline
+
         model = joblib.load(self.folder / MODEL_FILE)
         if not isinstance(model, Pipeline):
             raise TypeError(f"{self.folder / MODEL_FILE} holds no scikit-learn pipeline")
