@@ -103,12 +103,13 @@ def test_the_nightly_path_never_imports_development_tools() -> None:
 # Libraries a night loads only when a step needs them: scikit-learn, SciPy and pandas
 # (~1.7 s to import on 2 cores, once the whole cost of a night with nothing new) when a
 # model is trained or applied or topics are clustered, matplotlib when a report is drawn.
+# The dbt plugin (every dbt process imports it) loads SciPy only when SQL calls a p-value.
 LOADED_ON_DEMAND = ("sklearn", "scipy", "pandas", "matplotlib")
 
 
 def test_starting_a_night_loads_no_heavy_library() -> None:
     code = (
-        "import sys, chatbatch.cli, chatbatch.commands, chatbatch.nightly; "
+        "import sys, chatbatch.cli, chatbatch.commands, chatbatch.nightly, chatbatch.transform.dbt_plugin; "
         f"print(sorted(m for m in {LOADED_ON_DEMAND!r} if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
