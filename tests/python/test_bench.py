@@ -159,6 +159,16 @@ def test_new_goals_noop_floor_and_marginal_cost(tmp_path: Path) -> None:
     summary = volume_summary(result)
     assert [p[0] for p in summary["nightly_points"]] == [10_000, 30_000, 100_000]
 
+    # the long night against the H-day night: the first H-day night without the runs beside
+    # the long one, their median with both (the first H-day night ran ~20 minutes earlier)
+    result.steps["nightly_long"] = Step("nightly_long", "", runs=[Run(14.0, 100.0, 0, "log")])
+    first = {row["key"]: row for row in goal_rows(result)}["nightly_long_over_nightly"]
+    assert first["value"] == pytest.approx(14.0 / 12.0)
+    beside = [Run(seconds, 100.0, 0, "log") for seconds in (12.5, 13.5)]
+    result.steps["nightly_beside_long"] = Step("nightly_beside_long", "", runs=beside)
+    long_row = {row["key"]: row for row in goal_rows(result)}["nightly_long_over_nightly"]
+    assert (long_row["value"], long_row["met"]) == (pytest.approx(14.0 / 13.0), True)
+
 
 def test_a_home_that_cannot_be_copied_fails_its_step_not_the_bench(tmp_path: Path) -> None:
     """Two large runs lost every figure when the copy of the 90-day home filled the disk: the

@@ -26,7 +26,7 @@ GOALS = [
     ("marginal_nightly_over_floor", "marginal s per 100k new messages: nightly / floor", "<=", 2.0),
     ("marginal_nightly_per_100k", "nightly s per 100k new messages (marginal; no goal)", None, None),
     ("marginal_floor_per_100k", "floor s per 100k new messages (marginal; no goal)", None, None),
-    ("nightly_long_over_nightly", "nightly at long history / nightly at H days", "<=", 1.15),
+    ("nightly_long_over_nightly", "nightly at long history / nightly at H days beside it", "<=", 1.15),
     ("full_refresh_over_reference", "full refresh / hand-written DuckDB script", "<=", 1.5),
     ("pandas_over_full_refresh", "pandas script / full refresh", ">=", 10.0),
     ("peak_rss_long_gib", "peak RSS of the long-history steps (GiB)", "<=", 2.0),
@@ -58,6 +58,15 @@ def format_goals(result: ScaleRun) -> list[tuple[str, str, str | None, float | N
 def _median(result: ScaleRun, key: str) -> float | None:
     step = result.steps.get(key)
     return step.median_seconds if step else None
+
+
+def _nightly_beside_long(result: ScaleRun) -> float | None:
+    """The nightly at H days measured just before and after the long-history night (their
+    median), else the first nightly at H days (a run without both)."""
+    step = result.steps.get("nightly_beside_long")
+    if step and len(step.ok_runs) == 2:
+        return step.median_seconds
+    return _median(result, "nightly")
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -98,7 +107,7 @@ def ratios(result: ScaleRun) -> dict[str, float | None]:
         "redaction_share_after": after,
         "redaction_share_drop": _ratio(before, after),
         "nightly_over_full_refresh": _ratio(_median(result, "nightly"), _median(result, "full_refresh")),
-        "nightly_long_over_nightly": _ratio(_median(result, "nightly_long"), _median(result, "nightly")),
+        "nightly_long_over_nightly": _ratio(_median(result, "nightly_long"), _nightly_beside_long(result)),
         "full_refresh_over_reference": _ratio(_median(result, "full_refresh"), _median(result, "reference")),
         "pandas_over_full_refresh": _ratio(_median(result, "pandas"), _median(result, "full_refresh")),
         "peak_rss_long_gib": max(peaks_known) / GIB_MIB if peaks_known else None,

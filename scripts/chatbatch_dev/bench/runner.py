@@ -10,7 +10,10 @@ generate ─ cold build (nightly through day H on an empty home)
          ─ redaction alone on the full refresh's messages, row by row and vectorised (repeated)
          ─ SQL reference and pandas script over the same landing files (repeated)
          ─ agreement of the daily reports
-         ─ the same cold build and nightly on the long history (90 days)
+         ─ the same cold build and nightly on the long history (90 days), with the nightly of
+           day H+1 on the day-H home run again just before and just after it (side by side:
+           the 90-day catch-up between the two first measurements takes ~20 minutes, over
+           which the machine's speed drifts)
          ─ per extra source format (``--formats``): the same history generated in that format
            into its own home (with its ``sources.yml``), its cold build and nightly of day H+1
 """
@@ -204,11 +207,15 @@ class ScaleRun:
         """Cold build: an empty home runs the nightly through day ``days`` (once)."""
         tag = "" if fmt == "v1" else f" ({fmt})"
         step = self.add_step(f"cold_build{suffix}", f"cold build{tag}: nightly catching up {days} d")
-        home = self.root / f"home{_home_tag(fmt)}_{days}d"
+        home = self.history_home(days, fmt)
         clone_home(seed_home, home)
         run = self.run_nightly(step, home, self.scale.day(days), 0)
         step.rows, step.rows_label = run.details.get("lines_read"), "lines ingested"
         return home if run.exit_code == 0 else None
+
+    def history_home(self, days: int, fmt: str = "v1") -> Path:
+        """Where the cold build of ``days`` days lives."""
+        return self.root / f"home{_home_tag(fmt)}_{days}d"
 
     def nightly(self, home: Path, days: int, suffix: str, fmt: str = "v1") -> Path | None:
         """The nightly for day ``days`` + 1 on a home holding ``days`` days."""
@@ -278,8 +285,10 @@ class ScaleRun:
         scope = f" (v1 landing only: {AGREEMENT_SCOPE})" if len(self.formats) > 1 else ""
         self.say(f"  daily reports agree: {self.agreement['agree']}{scope}")
         if not self.keep:
+            short_home = self.history_home(history_days)  # long_history runs its nightly again
             for path in self.root.glob("home_*"):
-                shutil.rmtree(path, ignore_errors=True)
+                if not (scale.long_history_days and path == short_home):
+                    shutil.rmtree(path, ignore_errors=True)
         for fmt in self.formats:
             if fmt != "v1":
                 self.other_format(fmt, history_days)
@@ -296,8 +305,8 @@ class ScaleRun:
             measure_noop(self, nightly_home, self.scale.day(history_days + 1), history_days + 1)
         if home and nightly_home and self.scale.volume_conversations:
             measure_volume(self, self.scale, home)
-        if home and not self.keep:
-            shutil.rmtree(home, ignore_errors=True)
+        if home and not self.keep and not self.scale.long_history_days:
+            shutil.rmtree(home, ignore_errors=True)  # else long_history runs its nightly again
         refreshed = self.full_refresh(nightly_home, history_days + 1) if nightly_home else None
         if refreshed:
             label = f"engine floor of the full refresh ({history_days + 1} d)"
@@ -328,12 +337,39 @@ class ScaleRun:
                     shutil.rmtree(path, ignore_errors=True)
 
     def long_history(self, seed_home: Path, days: int) -> None:
+        """Cold build and nightly on the long history. The nightly of day H+1 on the day-H
+        home (kept by ``incremental``) runs again just before and just after the long
+        night: the goal compares the long night with these, measured side by side."""
+        history_days = self.scale.history_days
+        short_home = self.history_home(history_days)
         home = self.history(seed_home, days, "_long")
+        beside = self.add_step(
+            "nightly_beside_long", f"nightly day {history_days + 1} on {history_days} d, beside the next"
+        )
+        if home and short_home.is_dir():
+            self.nightly_once(beside, short_home, history_days, 0)
         long_nightly = self.nightly(home, days, "_long") if home else None
+        if long_nightly and short_home.is_dir():
+            self.nightly_once(beside, short_home, history_days, 1)
+        if not beside.runs:
+            beside.skipped = "no day-H home or no long history"
         if not self.keep:
-            for path in (home, long_nightly):
+            for path in (home, long_nightly, short_home):
                 if path:
                     shutil.rmtree(path, ignore_errors=True)
+
+    def nightly_once(self, step: Step, home: Path, days: int, index: int) -> None:
+        """One nightly of day ``days`` + 1 on a fresh copy of ``home``, measured as run
+        ``index`` of ``step``; the copy is deleted."""
+        copy = self.root / f"{step.name}-{index}"
+        try:
+            clone_home(home, copy)
+        except OSError as error:  # e.g. a full disk: the step fails, the run goes on
+            step.error = f"could not copy the home {home} for the run: {error}"
+        else:
+            self.warm_parse(copy)
+            self.run_nightly(step, copy, self.scale.day(days + 1), index)
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def _home_tag(fmt: str) -> str:
