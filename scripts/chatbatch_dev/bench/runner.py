@@ -353,6 +353,11 @@ class ScaleRun:
             self.nightly_once(beside, short_home, history_days, 1)
         if not beside.runs:
             beside.skipped = "no day-H home or no long history"
+        beside_run = beside.median_run()
+        beside.rows, beside.rows_label = (
+            (beside_run.details.get("lines_read") if beside_run else None),
+            "new lines",
+        )
         if not self.keep:
             for path in (home, long_nightly, short_home):
                 if path:
