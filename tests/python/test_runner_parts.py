@@ -171,3 +171,16 @@ def test_a_transaction_commits_or_rolls_back_and_keeps_the_error_that_says_why(t
         con.execute("commit")  # the transaction ends, as when a commit fails ...
         raise ValueError("the real error")  # ... and this error, not the rollback's, propagates
     con.close()
+
+
+def test_a_share_of_the_memory_limit_in_duckdbs_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publish's connection gets two thirds of the runner's limit (publish.PUBLISH_MEMORY_SHARE),
+    whatever unit the operator wrote it in: KB, MB, GB are powers of 1000 and KiB, MiB, GiB
+    powers of 1024, as DuckDB reads them; the whole limit is passed through as written."""
+    assert (duck.memory_limit(), duck.memory_limit(2 / 3)) == ("1536MB", "1024MB")
+    for written, two_thirds in (("8GB", "5333MB"), ("1.5GiB", "1073MB"), ("3000 mb", "2000MB")):
+        monkeypatch.setenv(duck.MEMORY_LIMIT_ENV, written)
+        assert (duck.memory_limit(), duck.memory_limit(2 / 3)) == (written, two_thirds)
+    con = duck.connect(":memory:", memory_share=0.5)
+    assert con.execute("select current_setting('memory_limit')").fetchone() == ("1.3 GiB",)
+    con.close()

@@ -20,23 +20,42 @@ from chatbatch.core.errors import ConfigError
 
 MEMORY_LIMIT_ENV = "CHATBATCH_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1536MB"  # the default of profiles.yml's dev and ci targets
-_SIZE = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$", re.IGNORECASE)
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]i?)B$", re.IGNORECASE)
+# DuckDB's units: KB, MB, ... are powers of 1000, KiB, MiB, ... powers of 1024
+_UNIT_BYTES = {
+    "k": 10**3,
+    "m": 10**6,
+    "g": 10**9,
+    "t": 10**12,
+    "ki": 2**10,
+    "mi": 2**20,
+    "gi": 2**30,
+    "ti": 2**40,
+}
 
 
-def memory_limit() -> str:
+def memory_limit(share: float = 1.0) -> str:
+    """The runner's DuckDB memory limit (``CHATBATCH_DUCKDB_MEMORY_LIMIT``), or ``share`` of it."""
     value = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
-    if not _SIZE.match(value):
+    size = _SIZE.match(value)
+    if not size:
         raise ConfigError(
             f"{MEMORY_LIMIT_ENV}={value!r} is not a size",
             f"set it to a size such as 1536MB or 2GB, or unset it for {DEFAULT_MEMORY_LIMIT}",
         )
-    return value
+    if share == 1.0:
+        return value
+    limit = float(size.group(1)) * _UNIT_BYTES[size.group(2).lower()]
+    return f"{int(limit * share) // 10**6}MB"
 
 
-def connect(database: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open ``database`` with the runner's memory limit (spilling to ``<database>.tmp``)."""
+def connect(
+    database: Path | str, read_only: bool = False, memory_share: float = 1.0
+) -> duckdb.DuckDBPyConnection:
+    """Open ``database`` with the runner's memory limit, or ``memory_share`` of it (spilling
+    to ``<database>.tmp``)."""
     con = duckdb.connect(str(database), read_only=read_only)
-    con.execute(f"set memory_limit = '{memory_limit()}'")
+    con.execute(f"set memory_limit = '{memory_limit(memory_share)}'")
     return con
 
 

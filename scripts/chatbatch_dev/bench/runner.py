@@ -344,7 +344,8 @@ class ScaleRun:
         short_home = self.history_home(history_days)
         home = self.history(seed_home, days, "_long")
         beside = self.add_step(
-            "nightly_beside_long", f"nightly day {history_days + 1} on {history_days} d, beside the next"
+            "nightly_beside_long",
+            f"nightly day {history_days + 1} on {history_days} d, again beside the long nightly",
         )
         if home and short_home.is_dir():
             self.nightly_once(beside, short_home, history_days, 0)
