@@ -121,22 +121,38 @@ class ScaleRun:
     ) -> bool:
         """Run a nightly ``repeat`` times, each on a fresh copy of ``source``; keep the last."""
         for index in range(self.repeat):
-            copy = self.root / f"{step.name}-{index}"
-            try:
-                clone_home(source, copy)
-            except OSError as error:  # e.g. a full disk: the step fails, the run goes on
-                shutil.rmtree(copy, ignore_errors=True)
-                step.error = f"could not copy the home {source} for the run: {error}"
-                return False
-            self.warm_parse(copy)
-            run = self.run_nightly(step, copy, day, index, accept, full_refresh)
-            if run.exit_code != 0:
-                shutil.rmtree(copy, ignore_errors=True)
+            copy = self.nightly_on_copy(step, source, day, index, accept, full_refresh)
+            if copy is None:
                 return False
             if keep_as.exists():
                 shutil.rmtree(keep_as)
             copy.rename(keep_as)
         return True
+
+    def nightly_on_copy(
+        self,
+        step: Step,
+        source: Path,
+        day: date,
+        index: int,
+        accept: tuple[str, ...] = ("ok",),
+        full_refresh: bool = False,
+    ) -> Path | None:
+        """A nightly of ``day`` on a fresh copy of ``source`` (parsed first), measured as run
+        ``index`` of ``step``: the copy, or None (and no copy) when it failed."""
+        copy = self.root / f"{step.name}-{index}"
+        try:
+            clone_home(source, copy)
+        except OSError as error:  # e.g. a full disk: the step fails, the run goes on
+            shutil.rmtree(copy, ignore_errors=True)
+            step.error = f"could not copy the home {source} for the run: {error}"
+            return None
+        self.warm_parse(copy)
+        run = self.run_nightly(step, copy, day, index, accept, full_refresh)
+        if run.exit_code != 0:
+            shutil.rmtree(copy, ignore_errors=True)
+            return None
+        return copy
 
     def warm_parse(self, home: Path) -> None:
         """Set-up, not measured: parse the dbt project for the copy's own path.
@@ -224,8 +240,7 @@ class ScaleRun:
         target = self.root / f"home{_home_tag(fmt)}_{days + 1}d_nightly"
         if not self.repeat_nightly(step, home, target, self.scale.day(days + 1), full_refresh=False):
             return None
-        run = step.median_run()
-        step.rows, step.rows_label = (run.details.get("lines_read") if run else None), "new lines"
+        _count_new_lines(step)
         return target
 
     def full_refresh(self, home: Path, days: int) -> Path | None:
@@ -347,35 +362,30 @@ class ScaleRun:
             "nightly_beside_long",
             f"nightly day {history_days + 1} on {history_days} d, again beside the long nightly",
         )
+
+        def again(index: int) -> None:  # the copy goes at once: the disk holds the 90-day homes
+            copy = self.nightly_on_copy(beside, short_home, self.scale.day(history_days + 1), index)
+            if copy:
+                shutil.rmtree(copy, ignore_errors=True)
+
         if home and short_home.is_dir():
-            self.nightly_once(beside, short_home, history_days, 0)
+            again(0)
         long_nightly = self.nightly(home, days, "_long") if home else None
         if long_nightly and short_home.is_dir():
-            self.nightly_once(beside, short_home, history_days, 1)
+            again(1)
         if not beside.runs:
             beside.skipped = "no day-H home or no long history"
-        beside_run = beside.median_run()
-        beside.rows, beside.rows_label = (
-            (beside_run.details.get("lines_read") if beside_run else None),
-            "new lines",
-        )
+        _count_new_lines(beside)
         if not self.keep:
             for path in (home, long_nightly, short_home):
                 if path:
                     shutil.rmtree(path, ignore_errors=True)
 
-    def nightly_once(self, step: Step, home: Path, days: int, index: int) -> None:
-        """One nightly of day ``days`` + 1 on a fresh copy of ``home``, measured as run
-        ``index`` of ``step``; the copy is deleted."""
-        copy = self.root / f"{step.name}-{index}"
-        try:
-            clone_home(home, copy)
-        except OSError as error:  # e.g. a full disk: the step fails, the run goes on
-            step.error = f"could not copy the home {home} for the run: {error}"
-        else:
-            self.warm_parse(copy)
-            self.run_nightly(step, copy, self.scale.day(days + 1), index)
-        shutil.rmtree(copy, ignore_errors=True)
+
+def _count_new_lines(step: Step) -> None:
+    """A nightly step's rows: the new lines its median run read."""
+    run = step.median_run()
+    step.rows, step.rows_label = (run.details.get("lines_read") if run else None), "new lines"
 
 
 def _home_tag(fmt: str) -> str:
