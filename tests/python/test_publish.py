@@ -4,6 +4,9 @@ Plain DuckDB files (no dbt): the nightly tests cover the publish inside real bat
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -85,3 +88,66 @@ def test_patch_equals_full_copy_and_falls_back(tmp_path: Path) -> None:
     _publish(warehouse, full, 3, incremental=False)
     assert fingerprint(patched, SCHEMAS) == fingerprint(full, SCHEMAS)
     assert publish.published_batch(patched) == 3
+
+
+def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path) -> None:
+    """The replaced file becomes the standby; the next publish patches it (two nights of
+    changes) instead of copying the published file; a standby a reader still has open, or
+    one a kill left at the published batch, is handled; a full copy keeps no standby."""
+    warehouse, analytics, full = tmp_path / "w.duckdb", tmp_path / "a.duckdb", tmp_path / "full.duckdb"
+    standby = publish.standby_of(analytics)
+    _warehouse(warehouse)
+    _publish(warehouse, analytics, 1)
+    assert not standby.exists()  # nothing was replaced
+
+    def night_and_publish(batch: int, conversations: list[str]) -> None:
+        con = duckdb.connect(str(warehouse))
+        _night(con, batch, conversations)
+        con.close()
+        _publish(warehouse, analytics, batch)
+        _publish(warehouse, full, batch, incremental=False)
+        assert fingerprint(analytics, SCHEMAS) == fingerprint(full, SCHEMAS)
+        assert publish.published_batch(analytics) == batch
+        assert publish.published_batch(standby) == batch - 1
+
+    night_and_publish(2, ["c2", "c4"])
+    night_and_publish(3, ["c1", "c5"])  # from the standby of batch 1: changes of 2 and 3
+    assert not (tmp_path / "a.duckdb.publishing").exists()
+
+    # a reader in another process holds the standby (batch 2): DuckDB would refuse to write
+    # it, so the publish starts from a copy, and the reader's version stays as it was
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(standby)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "2"
+        night_and_publish(4, ["c3"])
+        night_and_publish(5, ["c6"])  # the standby of batch 4: the link made after the copy
+    finally:
+        still, _ = reader.communicate("")
+    assert still.strip() == "2"
+
+    # a kill after the link and before the rename: the standby is the published file
+    os.unlink(standby)
+    os.link(analytics, standby)
+    before = fingerprint(analytics, SCHEMAS)
+    os.link(analytics, tmp_path / "published-5.duckdb")  # what analysts had open
+    night_and_publish(6, ["c2"])
+    assert fingerprint(tmp_path / "published-5.duckdb", SCHEMAS) == before  # not written in place
+
+    # a full copy (full refresh, backfill) keeps no standby: no changelog leads from it
+    _publish(warehouse, analytics, 6, incremental=False)
+    assert not standby.exists()
+    _publish(warehouse, analytics, 6)
+    publish.discard_standby(analytics)
+    assert not standby.exists()
+
+
+_HOLD = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+batch = "select max(batch_id) from ops.published_batch"
+print(con.execute(batch).fetchone()[0], flush=True)
+sys.stdin.read()
+print(con.execute(batch).fetchone()[0])
+"""

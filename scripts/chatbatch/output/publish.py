@@ -1,23 +1,31 @@
 """Publish step (write-audit-publish): make audited marts visible atomically.
 
-The published schemas are written into a new DuckDB file beside ``analytics.duckdb``,
-which then replaces it with one ``os.replace``. Analysts only ever open
-``analytics.duckdb``: it is never written in place, so a read-only connection works at
-any time, even while the next batch builds, and a connection opened before a publish
-keeps reading the previous, consistent version.
+The published schemas are written into a work file beside ``analytics.duckdb``, which then
+replaces it with one ``os.replace``. Analysts only ever open ``analytics.duckdb``: it is
+never written in place, so a read-only connection works at any time, even while the next
+batch builds, and a connection opened before a publish keeps reading the previous,
+consistent version.
 
-A night's publish costs what the night changed, not the history: the new file starts
-as a copy of the previous published file; the big per-conversation marts
-(PATCHED_BY_CONVERSATION) receive only the conversations recomputed since the batch
-that file holds (delete + insert, from the changelog the models use), the append-only
-audit table only the new batches, and every other (small) table is copied whole. A
-patched table must end with the warehouse's row count and columns, else it is copied
-whole. A full refresh, a backfill, or a missing / unreadable previous file copies
-everything.
+A night's publish costs what the night changed, not the history. The replaced file is
+kept as the *standby* (``analytics.duckdb.standby``, a hard link made before the rename),
+and the next publish brings the standby up to date in place instead of copying the whole
+published file: the big per-conversation marts (PATCHED_BY_CONVERSATION) receive only the
+conversations recomputed since the batch the file holds (delete + insert, from the
+changelog the models use), the append-only audit table only the newer batches, and every
+other (small) table is copied whole. A patched table must end with the warehouse's row
+count and columns, else it is copied whole. When there is no usable standby (the first
+publish, a kill, an analyst still reading that version: DuckDB will not write a file
+another process has open) the work file starts as a copy of the published file; a full
+refresh, a backfill, or a missing / unreadable published file copies everything.
+
+The standby is an older published version, so anything that rewrites the published file
+outside a publish (retention's expiry, an erasure's compaction) discards it first
+(``discard_standby``): an expired or erased value must not come back with the next patch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -62,13 +70,13 @@ def publish(
     ``incremental`` allows patching the previous published file (see the module doc);
     the caller passes False after a full refresh or a backfill.
     """
-    staging_file = analytics.with_name(analytics.name + ".publishing")
-    staging_file.unlink(missing_ok=True)
-    base_batch = published_batch(analytics) if incremental else None
-    if base_batch is not None:
-        shutil.copyfile(analytics, staging_file)
+    work = analytics.with_name(analytics.name + ".publishing")
+    _remove(work)  # a killed publish's
+    base_batch = _start(analytics, work) if incremental else None
+    if not incremental:
+        discard_standby(analytics)  # an older lineage: no changelog leads from it to this one
     rows: dict[str, int] = {}
-    con = duck.connect(str(staging_file), memory_share=PUBLISH_MEMORY_SHARE)
+    con = duck.connect(str(work), memory_share=PUBLISH_MEMORY_SHARE)
     try:
         # as in dbt's connections (profiles.yml): a table's rows have no order to keep, and
         # copying fct_messages and fct_turns without one took 10 % less (2.5 M and 1.1 M rows)
@@ -88,20 +96,33 @@ def publish(
         con.execute("checkpoint")
     finally:
         con.close()
-    _fsync(staging_file)
+    _fsync(work)
     checkpoint("publish:before_rename")
-    os.replace(staging_file, analytics)
+    if incremental:
+        _keep_as_standby(analytics)
+    os.replace(work, analytics)
     _fsync(analytics.parent)
     checkpoint("publish:after_rename")
     return rows
 
 
-def published_batch(analytics: Path) -> int | None:
-    """The batch the published file holds, or None when there is no usable file."""
+def standby_of(analytics: Path) -> Path:
+    """The previous published version, which the next publish patches (module doc)."""
+    return analytics.with_name(analytics.name + ".standby")
+
+
+def discard_standby(analytics: Path) -> None:
+    """Forget the standby: the next publish starts from a copy of the published file."""
+    _remove(standby_of(analytics))
+
+
+def published_batch(analytics: Path, read_only: bool = True) -> int | None:
+    """The batch the published file holds, or None when there is no usable file (with
+    ``read_only=False``: none either when another process has it open)."""
     if not analytics.exists():
         return None
     try:
-        con = duck.connect(str(analytics), read_only=True)
+        con = duck.connect(str(analytics), read_only=read_only)
     except duckdb.Error:
         return None
     try:
@@ -111,6 +132,38 @@ def published_batch(analytics: Path) -> int | None:
     finally:
         con.close()
     return int(row[0]) if row and row[0] is not None else None
+
+
+def _start(analytics: Path, work: Path) -> int | None:
+    """Put the file this publish patches at ``work``: the standby when it is usable, else a
+    copy of the published file; return the batch it holds (None: nothing to patch)."""
+    published = published_batch(analytics)
+    standby = standby_of(analytics)
+    # a kill between the link and the rename leaves the standby a link to the published
+    # file itself, which must never be written in place: then the copy
+    if published is not None and standby.exists() and not os.path.samefile(standby, analytics):
+        os.replace(standby, work)
+        base = published_batch(work, read_only=False)
+        if base is not None and base <= published:
+            return base
+        _remove(work)
+    if published is not None:
+        shutil.copyfile(analytics, work)
+    return published
+
+
+def _keep_as_standby(analytics: Path) -> None:
+    """Link the published file as the next standby before the rename replaces it. A kill
+    after the link leaves a standby holding the published batch: still a valid start."""
+    discard_standby(analytics)
+    if analytics.exists():
+        with contextlib.suppress(OSError):  # no hard links here: every publish starts from a copy
+            os.link(analytics, standby_of(analytics))
+
+
+def _remove(database: Path) -> None:
+    database.unlink(missing_ok=True)
+    database.with_name(database.name + ".wal").unlink(missing_ok=True)
 
 
 def _main(con: duckdb.DuckDBPyConnection) -> str:

@@ -40,6 +40,7 @@ from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
+from chatbatch.output import publish
 from chatbatch.privacy import models, outputs, rebuild, snapshots
 from chatbatch.privacy.ingest_filter import json_field
 from chatbatch.privacy.landing_scrub import ScrubResult, scrub_file, scrub_otlp_message
@@ -96,6 +97,7 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
     finally:
         con.close()
     record.counts["published_rows"] = _count_file(paths.analytics, subjects.ids)
+    publish.discard_standby(paths.analytics)  # an older published version: it holds them too
     record.counts["export_rows"] = outputs.scrub_exports(paths.exports, subjects.ids, record.erasure_id)
     needles = subjects.ids | subjects.texts | {redact(t) or "" for t in subjects.texts} - {""}
     record.counts["runner_table_rows"] = outputs.scrub_runner_tables(paths.warehouse, needles)

@@ -35,6 +35,7 @@ from chatbatch.core.paths import Paths
 from chatbatch.output import files
 from chatbatch.output.archive import ArchiveManifest
 from chatbatch.output.ml import versions
+from chatbatch.output.publish import discard_standby
 from chatbatch.output.workload import Phase, WorkloadContext
 from chatbatch.privacy import expiry, snapshots
 from chatbatch.privacy.settings import KINDS, Retention
@@ -129,7 +130,9 @@ def expire_text(con: duckdb.DuckDBPyConnection, kind: str, cutoff: date, dry: bo
 
 def _patch_published(paths: Paths, cutoff: date) -> None:
     """Expired quarantine text leaves the published file too: patched on a copy that
-    replaces it atomically (analysts' open connections keep reading the old one)."""
+    replaces it atomically (analysts' open connections keep reading the old one). The
+    publish's standby still holds the text: discarded, so no patch brings it back."""
+    discard_standby(paths.analytics)
     if not paths.analytics.exists():
         return
     copy = paths.analytics.with_name(paths.analytics.name + ".retention")
