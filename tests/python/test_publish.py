@@ -98,7 +98,7 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path)
     standby = publish.standby_of(analytics)
     _warehouse(warehouse)
     _publish(warehouse, analytics, 1)
-    assert not standby.exists()  # nothing was replaced
+    assert publish.published_batch(standby) == 1  # nothing was replaced: a copy
 
     def night_and_publish(batch: int, conversations: list[str]) -> None:
         con = duckdb.connect(str(warehouse))
@@ -110,8 +110,8 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path)
         assert publish.published_batch(analytics) == batch
         assert publish.published_batch(standby) == batch - 1
 
-    night_and_publish(2, ["c2", "c4"])
-    night_and_publish(3, ["c1", "c5"])  # from the standby of batch 1: changes of 2 and 3
+    night_and_publish(2, ["c2", "c4"])  # from the standby of batch 1
+    night_and_publish(3, ["c1", "c5"])  # from the standby of batch 1 (linked): changes of 2 and 3
     assert not (tmp_path / "a.duckdb.publishing").exists()
 
     # a reader in another process holds the standby (batch 2): DuckDB would refuse to write
@@ -135,10 +135,14 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path)
     night_and_publish(6, ["c2"])
     assert fingerprint(tmp_path / "published-5.duckdb", SCHEMAS) == before  # not written in place
 
-    # a full copy (full refresh, backfill) keeps no standby: no changelog leads from it
-    _publish(warehouse, analytics, 6, incremental=False)
-    assert not standby.exists()
-    _publish(warehouse, analytics, 6)
+    # a full copy (full refresh, backfill) keeps no older standby, no changelog leads from
+    # it: the new file is copied as the standby
+    con = duckdb.connect(str(warehouse))
+    _night(con, 7, ["c7"])
+    con.close()
+    _publish(warehouse, analytics, 7, incremental=False)
+    assert publish.published_batch(standby) == 7
+    assert not os.path.samefile(standby, analytics)
     publish.discard_standby(analytics)
     assert not standby.exists()
 

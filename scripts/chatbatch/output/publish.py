@@ -13,10 +13,11 @@ published file: the big per-conversation marts (PATCHED_BY_CONVERSATION) receive
 conversations recomputed since the batch the file holds (delete + insert, from the
 changelog the models use), the append-only audit table only the newer batches, and every
 other (small) table is copied whole. A patched table must end with the warehouse's row
-count and columns, else it is copied whole. When there is no usable standby (the first
-publish, a kill, an analyst still reading that version: DuckDB will not write a file
-another process has open) the work file starts as a copy of the published file; a full
-refresh, a backfill, or a missing / unreadable published file copies everything.
+count and columns, else it is copied whole. When there is no usable standby (a kill, an
+analyst still reading that version: DuckDB will not write a file another process has
+open) the work file starts as a copy of the published file; a full refresh, a backfill,
+or a missing / unreadable published file copies everything, and then copies the new file
+as the standby (a night that copies everything anyway pays the copy, not the next one).
 
 The standby is an older published version, so anything that rewrites the published file
 outside a publish (retention's expiry, an erasure's compaction) discards it first
@@ -72,9 +73,10 @@ def publish(
     """
     work = analytics.with_name(analytics.name + ".publishing")
     _remove(work)  # a killed publish's
+    _partial_standby(analytics).unlink(missing_ok=True)
     base_batch = _start(analytics, work) if incremental else None
-    if not incremental:
-        discard_standby(analytics)  # an older lineage: no changelog leads from it to this one
+    if base_batch is None:  # everything is copied: an older lineage (no changelog leads
+        discard_standby(analytics)  # from it to this one) or nothing published
     rows: dict[str, int] = {}
     con = duck.connect(str(work), memory_share=PUBLISH_MEMORY_SHARE)
     try:
@@ -98,11 +100,12 @@ def publish(
         con.close()
     _fsync(work)
     checkpoint("publish:before_rename")
-    if incremental:
+    if base_batch is not None:
         _keep_as_standby(analytics)
     os.replace(work, analytics)
     _fsync(analytics.parent)
     checkpoint("publish:after_rename")
+    _copy_as_standby(analytics)
     return rows
 
 
@@ -154,11 +157,26 @@ def _start(analytics: Path, work: Path) -> int | None:
 
 def _keep_as_standby(analytics: Path) -> None:
     """Link the published file as the next standby before the rename replaces it. A kill
-    after the link leaves a standby holding the published batch: still a valid start."""
+    after the link leaves the standby a link to the published file: ``_start`` copies."""
     discard_standby(analytics)
     if analytics.exists():
-        with contextlib.suppress(OSError):  # no hard links here: every publish starts from a copy
+        with contextlib.suppress(OSError):  # no hard links here: ``_copy_as_standby`` copies
             os.link(analytics, standby_of(analytics))
+
+
+def _copy_as_standby(analytics: Path) -> None:
+    """A publish that replaced no file of its lineage (the first, a full refresh, a
+    backfill) copies everything anyway: it copies its file as the standby too, so that the
+    next night patches instead of copying. Written under a temporary name, then renamed."""
+    if standby_of(analytics).exists():
+        return
+    partial = _partial_standby(analytics)
+    shutil.copyfile(analytics, partial)
+    os.replace(partial, standby_of(analytics))
+
+
+def _partial_standby(analytics: Path) -> Path:
+    return analytics.with_name(analytics.name + ".standby-copy")
 
 
 def _remove(database: Path) -> None:

@@ -113,6 +113,7 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
     record.counts["compacted_bytes"] = {
         p.name: outputs.compact(p) for p in (paths.warehouse, paths.analytics) if p.exists()
     }
+    publish.discard_standby(paths.analytics)  # the rebuild's copy, not compacted
     # every earlier snapshot holds the person, and the one the rebuild took may hold their
     # deleted strings in free blocks: all go, and one of the compacted warehouse is taken
     dropped = len(snapshots.listed(paths))
