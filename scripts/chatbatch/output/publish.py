@@ -10,9 +10,11 @@ A night's publish costs what the night changed, not the history. The replaced fi
 kept as the *standby* (``analytics.duckdb.standby``, a hard link made before the rename),
 and the next publish brings the standby up to date in place instead of copying the whole
 published file: the big per-conversation marts (PATCHED_BY_CONVERSATION) receive only the
-conversations recomputed since the batch the file holds (delete + insert, from the
-changelog the models use), the append-only audit table only the newer batches, and every
-other (small) table is copied whole. A patched table must end with the warehouse's row
+conversations recomputed since the batch the file holds (delete + insert of the rows whose
+``_processed_batch_id`` is newer: an incremental run replaces all rows of each conversation
+it recomputes, and rows are appended batch by batch, so DuckDB reads only the newest row
+groups), the append-only audit table only the newer batches, and every other (small)
+table is copied whole. A patched table must end with the warehouse's row
 count and columns, else it is copied whole. When there is no usable standby (a kill, an
 analyst still reading that version: DuckDB will not write a file another process has
 open) the work file starts as a copy of the published file; a full refresh, a backfill,
@@ -40,9 +42,10 @@ from chatbatch.monitor.record import BatchRecord
 from chatbatch.process.night import Night
 
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb", "ml_models", "topics")
-CHANGELOG = "int_conversations_changed"
-# incremental marts recomputed per changed conversation (delete+insert on conversation_id);
-# a new mart joins this list only if it is maintained the same way
+# incremental marts recomputed per changed conversation (delete+insert on conversation_id,
+# every row stamped with the run's _processed_batch_id); a new mart joins this list only if
+# it is maintained the same way
+PROCESSED_BATCH = "_processed_batch_id"
 PATCHED_BY_CONVERSATION = {
     ("marts", "fct_conversations"),
     ("marts", "fct_messages"),
@@ -75,8 +78,8 @@ def publish(
     _remove(work)  # a killed publish's
     _partial_standby(analytics).unlink(missing_ok=True)
     base_batch = _start(analytics, work) if incremental else None
-    if base_batch is None:  # everything is copied: an older lineage (no changelog leads
-        discard_standby(analytics)  # from it to this one) or nothing published
+    if base_batch is None:  # everything is copied: an older lineage (no batch watermark
+        discard_standby(analytics)  # leads from it to this one) or nothing published
     rows: dict[str, int] = {}
     con = duck.connect(str(work), memory_share=PUBLISH_MEMORY_SHARE)
     try:
@@ -85,14 +88,13 @@ def publish(
         con.execute("set preserve_insertion_order = false")
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         tables = _tables(con, "warehouse", schemas)
-        changelog = _changelog(con, base_batch)
         with duck.transaction(con):
             for schema, table in sorted(set(_tables(con, _main(con), (*schemas, "ops"))) - set(tables)):
                 con.execute(f'drop table "{schema}"."{table}"')
             for schema in sorted({schema for schema, _ in tables}):
                 con.execute(f'create schema if not exists "{schema}"')
             for schema, table in tables:
-                rows[f"{schema}.{table}"] = _publish_table(con, schema, table, base_batch, changelog)
+                rows[f"{schema}.{table}"] = _publish_table(con, schema, table, base_batch)
         con.execute("detach warehouse")
         _write_ops(con, batch, history)
         con.execute("checkpoint")
@@ -219,32 +221,7 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: s
     ]
 
 
-def _changelog(con: duckdb.DuckDBPyConnection, base_batch: int | None) -> bool:
-    """Load the conversations recomputed since ``base_batch`` into a temp table."""
-    if base_batch is None:
-        return False
-    found = con.execute(
-        "select table_schema from information_schema.tables "
-        "where table_catalog = 'warehouse' and table_name = ?",
-        [CHANGELOG],
-    ).fetchone()
-    if not found:
-        return False
-    con.execute(
-        f"""
-        create temp table _published_changes as
-        select distinct conversation_id
-        from warehouse."{found[0]}"."{CHANGELOG}"
-        where batch_id > ?
-        """,
-        [base_batch],
-    )
-    return True
-
-
-def _publish_table(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, base_batch: int | None, changelog: bool
-) -> int:
+def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, base_batch: int | None) -> int:
     """Patch the table in place when it is safe to, else copy it whole; return its rows."""
     source = f'warehouse."{schema}"."{table}"'
     target = f'"{schema}"."{table}"'
@@ -253,10 +230,13 @@ def _publish_table(
     same_shape = base_batch is not None and _columns(con, main, schema, table) == columns
     names = {name for name, _ in columns}
     patched = False
-    if same_shape and changelog and (schema, table) in PATCHED_BY_CONVERSATION and "conversation_id" in names:
-        changed = "conversation_id in (select conversation_id from _published_changes)"
-        con.execute(f"delete from {target} where {changed}")
-        con.execute(f"insert into {target} by name select * from {source} where {changed}")
+    by_conversation = {"conversation_id", PROCESSED_BATCH} <= names
+    if same_shape and by_conversation and (schema, table) in PATCHED_BY_CONVERSATION:
+        newer = f'"{PROCESSED_BATCH}" > {int(base_batch or 0)}'  # a literal: zone maps skip older row groups
+        con.execute(
+            f"delete from {target} where conversation_id in (select conversation_id from {source} where {newer})"
+        )
+        con.execute(f"insert into {target} by name select * from {source} where {newer}")
         patched = True
     elif same_shape and (schema, table) in APPEND_ONLY:
         column = APPEND_ONLY[(schema, table)]
