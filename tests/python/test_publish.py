@@ -15,7 +15,7 @@ from chatbatch.monitor.record import BatchRecord
 from chatbatch.output import publish
 from tests.python.marts import fingerprint
 
-SCHEMAS = ("marts", "audit", "reference")
+SCHEMAS = ("marts", "audit", "reference", "features")
 
 
 def _warehouse(path: Path) -> None:
@@ -31,6 +31,10 @@ def _warehouse(path: Path) -> None:
     )
     con.execute("create table marts.rpt_daily (day date, conversations bigint, _processed_batch_id bigint)")
     con.execute("create table audit.quarantine_records (line varchar, batch_id integer)")
+    con.execute(
+        "create table features.feat_user_daily (user_id varchar, as_of_date date, conversations bigint, "
+        "_processed_batch_id bigint)"
+    )
     con.execute("create table reference.model_prices (model varchar, price double)")
     con.execute("insert into reference.model_prices values ('m', 0.5)")
     _night(con, 1, ["c1", "c2", "c3"])
@@ -47,6 +51,16 @@ def _night(con: duckdb.DuckDBPyConnection, batch: int, conversations: list[str])
         "insert into marts.fct_messages select c || '-' || i, c, 'text ' || ? || c || i, ? "
         "from unnest(?) as t(c), range(3) as r(i)",
         [batch, batch, conversations],
+    )
+    # per user (a conversation's user: its id with u for c), every row of a changed user
+    users = ["u" + c[1:] for c in conversations]
+    con.execute("delete from features.feat_user_daily where user_id in (select unnest(?))", [users])
+    con.execute(
+        "insert into features.feat_user_daily "
+        "select 'u' || substr(conversation_id, 2), current_date - i::int, count(*), ? "
+        "from marts.fct_messages, range(2) as r(i) "
+        "where 'u' || substr(conversation_id, 2) in (select unnest(?)) group by all",
+        [batch, users],
     )
     con.execute("delete from marts.rpt_daily")
     con.execute(

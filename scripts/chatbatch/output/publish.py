@@ -7,19 +7,20 @@ batch builds, and a connection opened before a publish keeps reading the previou
 consistent version.
 
 A night's publish costs what the night changed, not the history. The replaced file is
-kept as the *standby* (``analytics.duckdb.standby``, a hard link made before the rename),
-and the next publish brings the standby up to date in place instead of copying the whole
-published file: the big per-conversation marts (PATCHED_BY_CONVERSATION) receive only the
-conversations recomputed since the batch the file holds (delete + insert of the rows whose
-``_processed_batch_id`` is newer: an incremental run replaces all rows of each conversation
-it recomputes, and rows are appended batch by batch, so DuckDB reads only the newest row
-groups), the append-only audit table only the newer batches, and every other (small)
-table is copied whole. A patched table must end with the warehouse's row
-count and columns, else it is copied whole. When there is no usable standby (a kill, an
-analyst still reading that version: DuckDB will not write a file another process has
-open) the work file starts as a copy of the published file; a full refresh, a backfill,
-or a missing / unreadable published file copies everything, and then copies the new file
-as the standby (a night that copies everything anyway pays the copy, not the next one).
+kept as the *standby* (``analytics.duckdb.standby``, a hard link made before the
+rename), and the next publish brings the standby up to date in place instead of copying
+the whole published file: the big per-conversation marts and the per-user features
+(PATCHED_BY_KEY) receive only the conversations (users) recomputed since the batch the
+file holds (delete + insert of the rows whose ``_processed_batch_id`` is newer: an
+incremental run replaces all rows of each key it recomputes, and rows are appended batch
+by batch, so DuckDB reads only the newest row groups), the append-only audit table only
+the newer batches, and every other (small) table is copied whole. A patched table must
+end with the warehouse's row count and columns, else it is copied whole. When there is
+no usable standby (a kill, an analyst still reading that version: DuckDB will not write
+a file another process has open) the work file starts as a copy of the published file; a
+full refresh, a backfill, or a missing / unreadable published file copies everything,
+and then copies the new file as the standby (a night that copies everything anyway pays
+the copy, not the next one).
 
 The standby is an older published version, so anything that rewrites the published file
 outside a publish (retention's expiry, an erasure's compaction) discards it first
@@ -42,15 +43,16 @@ from chatbatch.monitor.record import BatchRecord
 from chatbatch.process.night import Night
 
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb", "ml_models", "topics")
-# incremental marts recomputed per changed conversation (delete+insert on conversation_id,
-# every row stamped with the run's _processed_batch_id); a new mart joins this list only if
-# it is maintained the same way
+# incremental models that replace every row of each key they recompute (delete+insert on
+# that key) and stamp the rows with the run's _processed_batch_id: (schema, table) -> key.
+# A new model joins this list only if it is maintained the same way.
 PROCESSED_BATCH = "_processed_batch_id"
-PATCHED_BY_CONVERSATION = {
-    ("marts", "fct_conversations"),
-    ("marts", "fct_messages"),
-    ("marts", "fct_turns"),
-    ("marts", "fct_tool_calls"),
+PATCHED_BY_KEY = {
+    ("marts", "fct_conversations"): "conversation_id",
+    ("marts", "fct_messages"): "conversation_id",
+    ("marts", "fct_turns"): "conversation_id",
+    ("marts", "fct_tool_calls"): "conversation_id",
+    ("features", "feat_user_daily"): "user_id",
 }
 # append-only tables: (schema, table) -> the ingest batch column
 APPEND_ONLY = {("audit", "quarantine_records"): "batch_id"}
@@ -230,12 +232,10 @@ def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, base
     same_shape = base_batch is not None and _columns(con, main, schema, table) == columns
     names = {name for name, _ in columns}
     patched = False
-    by_conversation = {"conversation_id", PROCESSED_BATCH} <= names
-    if same_shape and by_conversation and (schema, table) in PATCHED_BY_CONVERSATION:
+    key = PATCHED_BY_KEY.get((schema, table))
+    if same_shape and key and {key, PROCESSED_BATCH} <= names:
         newer = f'"{PROCESSED_BATCH}" > {int(base_batch or 0)}'  # a literal: zone maps skip older row groups
-        con.execute(
-            f"delete from {target} where conversation_id in (select conversation_id from {source} where {newer})"
-        )
+        con.execute(f'delete from {target} where "{key}" in (select "{key}" from {source} where {newer})')
         con.execute(f"insert into {target} by name select * from {source} where {newer}")
         patched = True
     elif same_shape and (schema, table) in APPEND_ONLY:
