@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from chatbatch.monitor.record import BatchRecord
 from chatbatch.output import publish
@@ -93,7 +94,7 @@ def test_patch_equals_full_copy_and_falls_back(tmp_path: Path) -> None:
     assert con.execute("select count(*) from marts.fct_messages where body like 'text 2%'").fetchone() == (6,)
     con.close()
 
-    # a conversation vanished without a changelog row: the patch would not match, full copy
+    # a conversation vanished (no newer row says so): the patch would not match, full copy
     con = duckdb.connect(str(warehouse))
     con.execute("delete from marts.fct_messages where conversation_id = 'c1'")
     _night(con, 3, ["c3"])
@@ -104,10 +105,14 @@ def test_patch_equals_full_copy_and_falls_back(tmp_path: Path) -> None:
     assert publish.published_batch(patched) == 3
 
 
-def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path) -> None:
+def test_the_standby_is_patched_and_never_written_under_a_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The replaced file becomes the standby; the next publish patches it (two nights of
-    changes) instead of copying the published file; a standby a reader still has open, or
-    one a kill left at the published batch, is handled; a full copy keeps no standby."""
+    changes) instead of copying the published file; a standby a reader still has open, one
+    a kill left at the published batch, or one too far behind, is handled; a full copy
+    keeps no older standby."""
+    monkeypatch.setattr(publish, "STANDBY_MAX_BEHIND", 1.0)  # these tables are tiny: every night is most rows
     warehouse, analytics, full = tmp_path / "w.duckdb", tmp_path / "a.duckdb", tmp_path / "full.duckdb"
     standby = publish.standby_of(analytics)
     _warehouse(warehouse)
@@ -124,8 +129,12 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path)
         assert publish.published_batch(analytics) == batch
         assert publish.published_batch(standby) == batch - 1
 
+    patched = standby.stat().st_ino
     night_and_publish(2, ["c2", "c4"])  # from the standby of batch 1
+    assert analytics.stat().st_ino == patched
+    patched = standby.stat().st_ino
     night_and_publish(3, ["c1", "c5"])  # from the standby of batch 1 (linked): changes of 2 and 3
+    assert analytics.stat().st_ino == patched
     assert not (tmp_path / "a.duckdb.publishing").exists()
 
     # a reader in another process holds the standby (batch 2): DuckDB would refuse to write
@@ -141,21 +150,28 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(tmp_path: Path)
         still, _ = reader.communicate("")
     assert still.strip() == "2"
 
+    # a standby too far behind (after a catch-up slice) is not patched: the copy
+    monkeypatch.setattr(publish, "STANDBY_MAX_BEHIND", 0.0)
+    behind = standby.stat().st_ino
+    night_and_publish(6, ["c1"])
+    assert analytics.stat().st_ino != behind
+    monkeypatch.setattr(publish, "STANDBY_MAX_BEHIND", 1.0)
+
     # a kill after the link and before the rename: the standby is the published file
     os.unlink(standby)
     os.link(analytics, standby)
     before = fingerprint(analytics, SCHEMAS)
-    os.link(analytics, tmp_path / "published-5.duckdb")  # what analysts had open
-    night_and_publish(6, ["c2"])
-    assert fingerprint(tmp_path / "published-5.duckdb", SCHEMAS) == before  # not written in place
+    os.link(analytics, tmp_path / "published-6.duckdb")  # what analysts had open (batch 6)
+    night_and_publish(7, ["c2"])
+    assert fingerprint(tmp_path / "published-6.duckdb", SCHEMAS) == before  # not written in place
 
-    # a full copy (full refresh, backfill) keeps no older standby, no changelog leads from
+    # a full copy (full refresh, backfill) keeps no older standby, no batch stamp leads from
     # it: the new file is copied as the standby
     con = duckdb.connect(str(warehouse))
-    _night(con, 7, ["c7"])
+    _night(con, 8, ["c7"])
     con.close()
-    _publish(warehouse, analytics, 7, incremental=False)
-    assert publish.published_batch(standby) == 7
+    _publish(warehouse, analytics, 8, incremental=False)
+    assert publish.published_batch(standby) == 8
     assert not os.path.samefile(standby, analytics)
     publish.discard_standby(analytics)
     assert not standby.exists()

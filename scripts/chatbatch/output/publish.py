@@ -54,6 +54,11 @@ PATCHED_BY_KEY = {
     ("marts", "fct_tool_calls"): "conversation_id",
     ("features", "feat_user_daily"): "user_id",
 }
+# The standby is patched only while at most this share of the patched tables' rows changed
+# since its batch, else the published file is copied. Measured at 90 days: copying the
+# 1.1 GB file took 1.4 s; publish took ~3.6 s from a standby one night behind and 7.5 s from
+# one a 30-day catch-up slice (a third of the rows) behind.
+STANDBY_MAX_BEHIND = 0.1
 # append-only tables: (schema, table) -> the ingest batch column
 APPEND_ONLY = {("audit", "quarantine_records"): "batch_id"}
 # Publish runs last in a night's process, after dbt's build (whose DuckDB had the whole
@@ -79,7 +84,7 @@ def publish(
     work = analytics.with_name(analytics.name + ".publishing")
     _remove(work)  # a killed publish's
     _partial_standby(analytics).unlink(missing_ok=True)
-    base_batch = _start(analytics, work) if incremental else None
+    base_batch = _start(warehouse, analytics, work) if incremental else None
     if base_batch is None:  # everything is copied: an older lineage (no batch watermark
         discard_standby(analytics)  # leads from it to this one) or nothing published
     rows: dict[str, int] = {}
@@ -141,22 +146,45 @@ def published_batch(analytics: Path, read_only: bool = True) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _start(analytics: Path, work: Path) -> int | None:
+def _start(warehouse: Path, analytics: Path, work: Path) -> int | None:
     """Put the file this publish patches at ``work``: the standby when it is usable, else a
     copy of the published file; return the batch it holds (None: nothing to patch)."""
     published = published_batch(analytics)
+    if published is None:
+        return None
     standby = standby_of(analytics)
     # a kill between the link and the rename leaves the standby a link to the published
     # file itself, which must never be written in place: then the copy
-    if published is not None and standby.exists() and not os.path.samefile(standby, analytics):
+    usable = standby.exists() and not os.path.samefile(standby, analytics)
+    base = published_batch(standby) if usable else None
+    if base is not None and base <= published and _share_newer(warehouse, base) <= STANDBY_MAX_BEHIND:
         os.replace(standby, work)
-        base = published_batch(work, read_only=False)
-        if base is not None and base <= published:
+        if published_batch(work, read_only=False) == base:  # None: a reader has it open
             return base
         _remove(work)
-    if published is not None:
-        shutil.copyfile(analytics, work)
+    shutil.copyfile(analytics, work)
     return published
+
+
+def _share_newer(warehouse: Path, batch: int) -> float:
+    """The share of the patched tables' rows in the warehouse stamped after ``batch``."""
+    newer = total = 0
+    con = duck.connect(":memory:")
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        present = set(_tables(con, "warehouse", tuple({schema for schema, _ in PATCHED_BY_KEY})))
+        for schema, table in sorted(present & set(PATCHED_BY_KEY)):
+            if PROCESSED_BATCH not in {name for name, _ in _columns(con, "warehouse", schema, table)}:
+                continue
+            row = con.execute(
+                f'select count(*) filter (where "{PROCESSED_BATCH}" > ?), count(*) '
+                f'from warehouse."{schema}"."{table}"',
+                [batch],
+            ).fetchone()
+            newer, total = newer + int(row[0]), total + int(row[1])
+    finally:
+        con.close()
+    return newer / total if total else 0.0
 
 
 def _keep_as_standby(analytics: Path) -> None:
