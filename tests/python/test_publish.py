@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from chatbatch.monitor.record import BatchRecord
-from chatbatch.output import publish
+from chatbatch.output import publish, standby
 from tests.python.marts import fingerprint
 
 SCHEMAS = ("marts", "audit", "reference", "features")
@@ -81,7 +81,7 @@ def test_patch_equals_full_copy_and_falls_back(tmp_path: Path) -> None:
     warehouse, patched, full = tmp_path / "w.duckdb", tmp_path / "patched.duckdb", tmp_path / "full.duckdb"
     _warehouse(warehouse)
     _publish(warehouse, patched, 1)
-    assert publish.published_batch(patched) == 1
+    assert standby.published_batch(patched) == 1
 
     con = duckdb.connect(str(warehouse))
     _night(con, 2, ["c2", "c4"])  # one conversation changes, one is new
@@ -102,7 +102,7 @@ def test_patch_equals_full_copy_and_falls_back(tmp_path: Path) -> None:
     _publish(warehouse, patched, 3)
     _publish(warehouse, full, 3, incremental=False)
     assert fingerprint(patched, SCHEMAS) == fingerprint(full, SCHEMAS)
-    assert publish.published_batch(patched) == 3
+    assert standby.published_batch(patched) == 3
 
 
 def test_the_standby_is_patched_and_never_written_under_a_reader(
@@ -112,12 +112,12 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(
     changes) instead of copying the published file; a standby a reader still has open, one
     a kill left at the published batch, or one too far behind, is handled; a full copy
     keeps no older standby."""
-    monkeypatch.setattr(publish, "STANDBY_MAX_BEHIND", 1.0)  # these tables are tiny: every night is most rows
+    monkeypatch.setattr(standby, "STANDBY_MAX_BEHIND", 1.0)  # these tables are tiny: every night is most rows
     warehouse, analytics, full = tmp_path / "w.duckdb", tmp_path / "a.duckdb", tmp_path / "full.duckdb"
-    standby = publish.standby_of(analytics)
+    kept = standby.standby_of(analytics)
     _warehouse(warehouse)
     _publish(warehouse, analytics, 1)
-    assert publish.published_batch(standby) == 1  # nothing was replaced: a copy
+    assert standby.published_batch(kept) == 1  # nothing was replaced: a copy
 
     def night_and_publish(batch: int, conversations: list[str]) -> None:
         con = duckdb.connect(str(warehouse))
@@ -126,13 +126,13 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(
         _publish(warehouse, analytics, batch)
         _publish(warehouse, full, batch, incremental=False)
         assert fingerprint(analytics, SCHEMAS) == fingerprint(full, SCHEMAS)
-        assert publish.published_batch(analytics) == batch
-        assert publish.published_batch(standby) == batch - 1
+        assert standby.published_batch(analytics) == batch
+        assert standby.published_batch(kept) == batch - 1
 
-    patched = standby.stat().st_ino
+    patched = kept.stat().st_ino
     night_and_publish(2, ["c2", "c4"])  # from the standby of batch 1
     assert analytics.stat().st_ino == patched
-    patched = standby.stat().st_ino
+    patched = kept.stat().st_ino
     night_and_publish(3, ["c1", "c5"])  # from the standby of batch 1 (linked): changes of 2 and 3
     assert analytics.stat().st_ino == patched
     assert not (tmp_path / "a.duckdb.publishing").exists()
@@ -140,7 +140,7 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(
     # a reader in another process holds the standby (batch 2): DuckDB would refuse to write
     # it, so the publish starts from a copy, and the reader's version stays as it was
     reader = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(standby)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _HOLD, str(kept)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert reader.stdout is not None and reader.stdout.readline().strip() == "2"
@@ -151,15 +151,15 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(
     assert still.strip() == "2"
 
     # a standby too far behind (after a catch-up slice) is not patched: the copy
-    monkeypatch.setattr(publish, "STANDBY_MAX_BEHIND", 0.0)
-    behind = standby.stat().st_ino
+    monkeypatch.setattr(standby, "STANDBY_MAX_BEHIND", 0.0)
+    behind = kept.stat().st_ino
     night_and_publish(6, ["c1"])
     assert analytics.stat().st_ino != behind
-    monkeypatch.setattr(publish, "STANDBY_MAX_BEHIND", 1.0)
+    monkeypatch.setattr(standby, "STANDBY_MAX_BEHIND", 1.0)
 
     # a kill after the link and before the rename: the standby is the published file
-    os.unlink(standby)
-    os.link(analytics, standby)
+    os.unlink(kept)
+    os.link(analytics, kept)
     before = fingerprint(analytics, SCHEMAS)
     os.link(analytics, tmp_path / "published-6.duckdb")  # what analysts had open (batch 6)
     night_and_publish(7, ["c2"])
@@ -171,10 +171,10 @@ def test_the_standby_is_patched_and_never_written_under_a_reader(
     _night(con, 8, ["c7"])
     con.close()
     _publish(warehouse, analytics, 8, incremental=False)
-    assert publish.published_batch(standby) == 8
-    assert not os.path.samefile(standby, analytics)
-    publish.discard_standby(analytics)
-    assert not standby.exists()
+    assert standby.published_batch(kept) == 8
+    assert not os.path.samefile(kept, analytics)
+    standby.discard_standby(analytics)
+    assert not kept.exists()
 
 
 _HOLD = """

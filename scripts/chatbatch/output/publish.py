@@ -24,15 +24,14 @@ the copy, not the next one).
 
 The standby is an older published version, so anything that rewrites the published file
 outside a publish (retention's expiry, an erasure's compaction) discards it first
-(``discard_standby``): an expired or erased value must not come back with the next patch.
+(``standby.discard_standby``): an expired or erased value must not come back with the next
+patch. The standby itself: ``standby.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -40,6 +39,7 @@ import duckdb
 from chatbatch.core import duck
 from chatbatch.core.faults import checkpoint
 from chatbatch.monitor.record import BatchRecord
+from chatbatch.output import standby
 from chatbatch.process.night import Night
 
 PUBLISHED_SCHEMAS = ("marts", "audit", "reference", "features", "kb", "ml_models", "topics")
@@ -54,11 +54,6 @@ PATCHED_BY_KEY = {
     ("marts", "fct_tool_calls"): "conversation_id",
     ("features", "feat_user_daily"): "user_id",
 }
-# The standby is patched only while at most this share of the patched tables' rows changed
-# since its batch, else the published file is copied. Measured at 90 days: copying the
-# 1.1 GB file took 1.4 s; publish took ~3.6 s from a standby one night behind and 7.5 s from
-# one a 30-day catch-up slice (a third of the rows) behind.
-STANDBY_MAX_BEHIND = 0.1
 # append-only tables: (schema, table) -> the ingest batch column
 APPEND_ONLY = {("audit", "quarantine_records"): "batch_id"}
 # Publish runs last in a night's process, after dbt's build (whose DuckDB had the whole
@@ -82,11 +77,13 @@ def publish(
     the caller passes False after a full refresh or a backfill.
     """
     work = analytics.with_name(analytics.name + ".publishing")
-    _remove(work)  # a killed publish's
-    _partial_standby(analytics).unlink(missing_ok=True)
-    base_batch = _start(warehouse, analytics, work) if incremental else None
-    if base_batch is None:  # everything is copied: an older lineage (no batch watermark
-        discard_standby(analytics)  # leads from it to this one) or nothing published
+    standby.remove(work)  # a killed publish's
+    standby.partial_copy(analytics).unlink(missing_ok=True)
+    base_batch = (
+        standby.start(warehouse, analytics, work, PATCHED_BY_KEY, PROCESSED_BATCH) if incremental else None
+    )
+    if base_batch is None:  # everything is copied: an older lineage (no batch stamp
+        standby.discard_standby(analytics)  # leads from it to this one) or nothing published
     rows: dict[str, int] = {}
     con = duck.connect(str(work), memory_share=PUBLISH_MEMORY_SHARE)
     try:
@@ -110,110 +107,12 @@ def publish(
     _fsync(work)
     checkpoint("publish:before_rename")
     if base_batch is not None:
-        _keep_as_standby(analytics)
+        standby.keep(analytics)
     os.replace(work, analytics)
     _fsync(analytics.parent)
     checkpoint("publish:after_rename")
-    _copy_as_standby(analytics)
+    standby.copy_if_none(analytics)
     return rows
-
-
-def standby_of(analytics: Path) -> Path:
-    """The previous published version, which the next publish patches (module doc)."""
-    return analytics.with_name(analytics.name + ".standby")
-
-
-def discard_standby(analytics: Path) -> None:
-    """Forget the standby: the next publish starts from a copy of the published file."""
-    _remove(standby_of(analytics))
-
-
-def published_batch(analytics: Path, read_only: bool = True) -> int | None:
-    """The batch the published file holds, or None when there is no usable file (with
-    ``read_only=False``: none either when another process has it open)."""
-    if not analytics.exists():
-        return None
-    try:
-        con = duck.connect(str(analytics), read_only=read_only)
-    except duckdb.Error:
-        return None
-    try:
-        row = con.execute("select max(batch_id) from ops.published_batch").fetchone()
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    return int(row[0]) if row and row[0] is not None else None
-
-
-def _start(warehouse: Path, analytics: Path, work: Path) -> int | None:
-    """Put the file this publish patches at ``work``: the standby when it is usable, else a
-    copy of the published file; return the batch it holds (None: nothing to patch)."""
-    published = published_batch(analytics)
-    if published is None:
-        return None
-    standby = standby_of(analytics)
-    # a kill between the link and the rename leaves the standby a link to the published
-    # file itself, which must never be written in place: then the copy
-    usable = standby.exists() and not os.path.samefile(standby, analytics)
-    base = published_batch(standby) if usable else None
-    if base is not None and base <= published and _share_newer(warehouse, base) <= STANDBY_MAX_BEHIND:
-        os.replace(standby, work)
-        if published_batch(work, read_only=False) == base:  # None: a reader has it open
-            return base
-        _remove(work)
-    shutil.copyfile(analytics, work)
-    return published
-
-
-def _share_newer(warehouse: Path, batch: int) -> float:
-    """The share of the patched tables' rows in the warehouse stamped after ``batch``."""
-    newer = total = 0
-    con = duck.connect(":memory:")
-    try:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        present = set(_tables(con, "warehouse", tuple({schema for schema, _ in PATCHED_BY_KEY})))
-        for schema, table in sorted(present & set(PATCHED_BY_KEY)):
-            if PROCESSED_BATCH not in {name for name, _ in _columns(con, "warehouse", schema, table)}:
-                continue
-            row = con.execute(
-                f'select count(*) filter (where "{PROCESSED_BATCH}" > ?), count(*) '
-                f'from warehouse."{schema}"."{table}"',
-                [batch],
-            ).fetchone()
-            newer, total = newer + int(row[0]), total + int(row[1])
-    finally:
-        con.close()
-    return newer / total if total else 0.0
-
-
-def _keep_as_standby(analytics: Path) -> None:
-    """Link the published file as the next standby before the rename replaces it. A kill
-    after the link leaves the standby a link to the published file: ``_start`` copies."""
-    discard_standby(analytics)
-    if analytics.exists():
-        with contextlib.suppress(OSError):  # no hard links here: ``_copy_as_standby`` copies
-            os.link(analytics, standby_of(analytics))
-
-
-def _copy_as_standby(analytics: Path) -> None:
-    """A publish that replaced no file of its lineage (the first, a full refresh, a
-    backfill) copies everything anyway: it copies its file as the standby too, so that the
-    next night patches instead of copying. Written under a temporary name, then renamed."""
-    if standby_of(analytics).exists():
-        return
-    partial = _partial_standby(analytics)
-    shutil.copyfile(analytics, partial)
-    os.replace(partial, standby_of(analytics))
-
-
-def _partial_standby(analytics: Path) -> Path:
-    return analytics.with_name(analytics.name + ".standby-copy")
-
-
-def _remove(database: Path) -> None:
-    database.unlink(missing_ok=True)
-    database.with_name(database.name + ".wal").unlink(missing_ok=True)
 
 
 def _main(con: duckdb.DuckDBPyConnection) -> str:

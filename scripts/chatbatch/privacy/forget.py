@@ -40,7 +40,7 @@ from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
-from chatbatch.output import publish
+from chatbatch.output.standby import discard_standby
 from chatbatch.privacy import models, outputs, rebuild, snapshots
 from chatbatch.privacy.ingest_filter import json_field
 from chatbatch.privacy.landing_scrub import ScrubResult, scrub_file, scrub_otlp_message
@@ -97,7 +97,7 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
     finally:
         con.close()
     record.counts["published_rows"] = _count_file(paths.analytics, subjects.ids)
-    publish.discard_standby(paths.analytics)  # an older published version: it holds them too
+    discard_standby(paths.analytics)  # an older published version: it holds them too
     record.counts["export_rows"] = outputs.scrub_exports(paths.exports, subjects.ids, record.erasure_id)
     needles = subjects.ids | subjects.texts | {redact(t) or "" for t in subjects.texts} - {""}
     record.counts["runner_table_rows"] = outputs.scrub_runner_tables(paths.warehouse, needles)
@@ -113,7 +113,7 @@ def forget(paths: Paths, request: ForgetRequest, say: Callable[[str], None]) -> 
     record.counts["compacted_bytes"] = {
         p.name: outputs.compact(p) for p in (paths.warehouse, paths.analytics) if p.exists()
     }
-    publish.discard_standby(paths.analytics)  # the rebuild's copy, not compacted
+    discard_standby(paths.analytics)  # the rebuild's copy, not compacted
     # every earlier snapshot holds the person, and the one the rebuild took may hold their
     # deleted strings in free blocks: all go, and one of the compacted warehouse is taken
     dropped = len(snapshots.listed(paths))

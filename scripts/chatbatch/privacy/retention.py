@@ -35,7 +35,7 @@ from chatbatch.core.paths import Paths
 from chatbatch.output import files
 from chatbatch.output.archive import ArchiveManifest
 from chatbatch.output.ml import versions
-from chatbatch.output.publish import discard_standby
+from chatbatch.output.standby import discard_standby
 from chatbatch.output.workload import Phase, WorkloadContext
 from chatbatch.privacy import expiry, snapshots
 from chatbatch.privacy.settings import KINDS, Retention
