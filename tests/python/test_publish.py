@@ -21,11 +21,8 @@ SCHEMAS = ("marts", "audit", "reference", "features")
 
 def _warehouse(path: Path) -> None:
     con = duckdb.connect(str(path))
-    for schema in ("intermediate", *SCHEMAS):
+    for schema in SCHEMAS:
         con.execute(f"create schema {schema}")
-    con.execute(
-        "create table intermediate.int_conversations_changed (conversation_id varchar, batch_id bigint)"
-    )
     con.execute(
         "create table marts.fct_messages (message_id varchar, conversation_id varchar, "
         "body varchar, _processed_batch_id bigint)"
@@ -43,10 +40,8 @@ def _warehouse(path: Path) -> None:
 
 
 def _night(con: duckdb.DuckDBPyConnection, batch: int, conversations: list[str]) -> None:
-    """What an incremental build does: recompute the changed conversations."""
-    con.execute(
-        "insert into intermediate.int_conversations_changed select unnest(?), ?", [conversations, batch]
-    )
+    """What an incremental build does: recompute the changed conversations and stamp their
+    rows with the batch (publish reads no changelog: only the stamps)."""
     con.execute("delete from marts.fct_messages where conversation_id in (select unnest(?))", [conversations])
     con.execute(
         "insert into marts.fct_messages select c || '-' || i, c, 'text ' || ? || c || i, ? "
