@@ -25,6 +25,7 @@ final as (
         session_number,
 
         -- dates
+        {{ utc_date('conversation_started_at') }} as archive_date,
         cast(
             {{ dbt.date_trunc('month', utc_date('conversation_started_at')) }} as date
         ) as archive_month,

@@ -262,8 +262,8 @@ def _latest_ml_files(home: Path, dataset: str) -> dict[str, dict]:
 def test_exports_have_manifests_and_match_a_full_refresh(reference: Reference) -> None:
     nightly, full = reference.home / "exports", reference.home.parent / "full" / "exports"
     archive = json.loads((nightly / "archive" / "manifest.json").read_text())
-    assert archive["months"]["2026-11"]["rows"] > 0
-    assert archive["months"] == json.loads((full / "archive" / "manifest.json").read_text())["months"]
+    assert archive["days"]["2026-11-06"]["rows"] > 0
+    assert archive["days"] == json.loads((full / "archive" / "manifest.json").read_text())["days"]
     for dataset in ("ml_intent_examples", "ml_response_preferences"):
         versions = sorted((nightly / "ml" / dataset).glob("v=*"))
         manifest = json.loads((versions[-1] / "manifest.json").read_text())
@@ -317,15 +317,49 @@ def test_exports_rerun_rewrites_nothing(reference: Reference, tmp_path: Path) ->
     ml = MlDatasetsExport().run(ctx)
     archive = ArchiveExport().run(ctx)
     assert not any(result["written"] for result in ml.values())
-    assert archive["months_written"] == [] and not archive["manifest_changed"]
+    assert archive["days_written"] == [] and not archive["manifest_changed"]
     assert _export_snapshot(home / "exports") == before
-    # the month's rows have the fingerprint its entry lists, so it was not even written; a
+    # the day's rows have the fingerprint its entry lists, so it was not even written; a
     # file changed on disk since is written again, whatever the fingerprint says
-    month = home / "exports" / "archive" / "month=2026-11" / "transcripts.parquet"
-    original = month.read_bytes()
-    month.write_bytes(original + b"x")
-    assert ArchiveExport().run(ctx)["months_written"] == ["2026-11"]
-    assert month.read_bytes() == original
+    day = home / "exports" / "archive" / "month=2026-11" / "transcripts-2026-11-04.parquet"
+    original = day.read_bytes()
+    day.write_bytes(original + b"x")
+    assert ArchiveExport().run(ctx)["days_written"] == ["2026-11-04"]
+    assert day.read_bytes() == original
+
+
+def test_archive_writes_only_changed_days_and_repairs_the_rest(reference: Reference, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(reference.home, home)
+    root = home / "exports" / "archive"
+    manifest = json.loads((root / "manifest.json").read_text())
+    # each night wrote only the days its changed conversations started on
+    nights = [json.loads(line) for line in (home / "state" / "run_history.jsonl").read_text().splitlines()]
+    written = [night["outputs"]["archive"]["days_written"] for night in nights if night["status"] == "ok"]
+    assert written[-1] and len(written[-1]) < len(manifest["days"])
+    ctx = WorkloadContext(Paths(home=home), 999, LAST, lambda _: None, {})
+    # a day whose conversations all left it (forgotten, moved): its file goes
+    stray = dict(manifest["days"]["2026-11-04"], file="month=2026-10/transcripts-2026-10-31.parquet")
+    (root / "month=2026-10").mkdir()
+    shutil.copy(root / manifest["days"]["2026-11-04"]["file"], root / stray["file"])
+    legacy = {**manifest["days"], "2026-10-31": stray}
+    (root / "manifest.json").write_text(json.dumps({**manifest, "days": legacy}))
+    result = ArchiveExport().run(ctx)
+    assert result["days_removed"] == ["2026-10-31"] and result["days_written"] == []
+    assert not (root / stray["file"]).exists()
+    assert json.loads((root / "manifest.json").read_text()) == manifest
+    # a manifest from before days (one file per month): its month is written as days
+    day_files = {key: (root / entry["file"]).read_bytes() for key, entry in manifest["days"].items()}
+    month = {"file": "month=2026-11/transcripts.parquet", "rows": 1, "conversations": 1, "sha256": "x"}
+    for entry in manifest["days"].values():
+        (root / entry["file"]).unlink()
+    (root / month["file"]).write_bytes(b"a month file")
+    (root / "manifest.json").write_text(json.dumps({"processed_batch_id": 999, "months": {"2026-11": month}}))
+    result = ArchiveExport().run(ctx)
+    assert sorted(result["days_written"]) == sorted(manifest["days"])
+    assert not (root / month["file"]).exists()
+    assert {key: (root / e["file"]).read_bytes() for key, e in manifest["days"].items()} == day_files
+    assert json.loads((root / "manifest.json").read_text())["days"] == manifest["days"]
 
 
 def test_purge_deletes_only_archived_files_and_says_why(reference: Reference, tmp_path: Path) -> None:
@@ -335,12 +369,12 @@ def test_purge_deletes_only_archived_files_and_says_why(reference: Reference, tm
     # purging them once a snapshot holds them: tests/python/test_privacy_retention.py
     shutil.rmtree(home / "snapshots")
     days = str((datetime.now(UTC).date() - LAST).days - 1)  # every export up to LAST
-    month = home / "exports" / "archive" / "month=2026-11" / "transcripts.parquet"
-    original = month.read_bytes()
-    month.write_bytes(original + b"x")  # the archive no longer matches its manifest
+    day = home / "exports" / "archive" / "month=2026-11" / "transcripts-2026-11-05.parquet"
+    original = day.read_bytes()
+    day.write_bytes(original + b"x")  # the archive no longer matches its manifest
     result = run_cli(home, "purge", "--older-than", days)
     assert result.returncode == 1 and "does not match the sha256 of its manifest" in result.stdout
-    month.write_bytes(original)
+    day.write_bytes(original)
 
     landing = sorted(str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*.jsonl*"))
     result = run_cli(home, "purge", "--older-than", days)

@@ -158,7 +158,7 @@ def test_retention_ages_a_home_and_keeps_the_counts(built: Path, tmp_path: Path)
     assert query_rows(warehouse, "select count(_line) from raw.messages") == [(0,)]
     assert query_rows(analytics, "select count(raw_line) from audit.quarantine_records") == [(0,)]
     assert not (home / "exports" / "archive" / "month=2026-11").exists()
-    assert json.loads((home / "exports" / "archive" / "manifest.json").read_text())["months"] == {}
+    assert json.loads((home / "exports" / "archive" / "manifest.json").read_text())["days"] == {}
     for dataset in (home / "exports" / "ml").iterdir():
         assert len(list(dataset.glob("v=*"))) == 1 and not (dataset / "v=000000").exists()
     assert sorted(p.name for p in reports.iterdir()) == ["2026-11-30.html"]

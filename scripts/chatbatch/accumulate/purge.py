@@ -34,7 +34,7 @@ from chatbatch.contract.sources import SourceConfig
 from chatbatch.core import duck
 from chatbatch.core.digest import sha256_of
 from chatbatch.core.paths import Paths
-from chatbatch.output.archive import load_manifest
+from chatbatch.output.archive import ArchiveManifest
 from chatbatch.privacy.snapshots import newest_verified
 
 # entity -> its record id in the base model, matched against the archive column of that name
@@ -53,14 +53,14 @@ class Verdict:
 
 def _archive_ids(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[int, str | None]:
     """Load the archived ids into temp tables; return (complete-through batch, problem)."""
-    manifest = load_manifest(root)
+    manifest = ArchiveManifest.read(root)
     files = []
-    for key, entry in manifest["months"].items():
-        path = root / entry["file"]
+    for key, entry in manifest.days.items():
+        path = root / entry.file
         if not path.is_file():
-            return 0, f"archive month {key} is missing ({path})"
-        if sha256_of(path) != entry["sha256"]:
-            return 0, f"archive month {key} does not match the sha256 of its manifest"
+            return 0, f"archive file of {key} is missing ({path})"
+        if not entry.intact(root):
+            return 0, f"archive file of {key} does not match the sha256 of its manifest"
         files.append(str(path))
     source = f"read_parquet({files!r})" if files else None
     for column in sorted(set(ARCHIVED.values())):
@@ -68,7 +68,7 @@ def _archive_ids(con: duckdb.DuckDBPyConnection, root: Path) -> tuple[int, str |
             f"select distinct {column} as id from {source}" if source else "select null as id where false"
         )
         con.execute(f"create temp table archived_{column} as {select}")
-    return int(manifest["processed_batch_id"]), None
+    return manifest.processed_batch_id, None
 
 
 def _verify(

@@ -107,7 +107,7 @@ class Paths:
 
     @property
     def archive(self) -> Path:
-        """The redacted conversation archive: ``month=YYYY-MM/transcripts.parquet`` + manifest."""
+        """The redacted conversation archive: ``month=YYYY-MM/transcripts-YYYY-MM-DD.parquet`` + manifest."""
         return self.exports / "archive"
 
     @property

@@ -85,25 +85,28 @@ def relation_query(
     return f"select {select} from {relation} where {where} order by {order}"
 
 
-def fingerprint(
+def fingerprints(
     con: duckdb.DuckDBPyConnection,
     relation: str,
+    key: str,
     where: str = "true",
     params: list[Any] | None = None,
     exclude: tuple[str, ...] = (),
-) -> str:
-    """What an export of ``relation_query(...)`` would hold, without writing it: the exported
-    columns and their types, the row count and the sum of the rows' 64-bit hashes (order does
-    not matter: the export's ``order by`` fixes that). Equal fingerprints mean the same rows;
-    a 2.5 M-row archive month takes 0.45 s on one thread, against 6 s to write it."""
+) -> dict[Any, str]:
+    """What an export of each ``key`` value's rows (``relation_query(...)``) would hold,
+    without writing it, in one scan: the exported columns and their types, the row count and
+    the sum of the rows' 64-bit hashes (order does not matter: the export's ``order by``
+    fixes that). Equal fingerprints mean the same rows; the 31 days of a 2.6 M-message
+    archive take 0.17 s, against 3.5 s to write them."""
     columns = exported_columns(con, relation, exclude)
     values = ", ".join(f'"{c}"' for c, _ in columns)
-    row = con.execute(
-        f"select count(*), coalesce(sum(hash({values})::hugeint), 0) from {relation} where {where}",
+    rows = con.execute(
+        f"select {key}, count(*), coalesce(sum(hash({values})::hugeint), 0) "
+        f"from {relation} where {where} group by 1",
         params or [],
-    ).fetchone()
+    ).fetchall()
     shape = hashlib.sha256(repr(columns).encode("utf-8")).hexdigest()[:16]
-    return f"{row[0] if row else 0}:{row[1] if row else 0}:{shape}"
+    return {value: f"{count}:{total}:{shape}" for value, count, total in rows}
 
 
 def _row_groups(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:

@@ -153,11 +153,11 @@ def _delete_files(paths: Paths, kind: str, setting: int, today: date, dry: bool)
         keep_from = Retention(archive_months=setting).first_archive_month(today)
         cutoff = keep_from.strftime("%Y-%m") if keep_from else ""
         manifest = ArchiveManifest.read(paths.archive)
-        old = sorted(key for key in manifest.months if key < cutoff)
+        old = sorted(month for month in manifest.months() if month < cutoff)
         if old and not dry:
-            for key in old:
-                shutil.rmtree(paths.archive / Path(manifest.months[key].file).parent, ignore_errors=True)
-                del manifest.months[key]
+            for key in [key for key in manifest.days if key[:7] < cutoff]:
+                shutil.rmtree(paths.archive / Path(manifest.days[key].file).parent, ignore_errors=True)
+                del manifest.days[key]
             files.write_manifest(paths.archive / files.MANIFEST, manifest.to_dict())
         return cutoff, len(old)
     if kind == "ml":
