@@ -103,6 +103,7 @@ class Nightly:
                 self.options.run_date,
                 night.say,
                 night.sources,
+                on_new_files=lambda: build.parse_ahead(night),  # dbt gets ready while files load
             )
         record.files, record.lines_read = len(loaded.files_loaded), loaded.lines_read
         record.misfiled = loaded.misfiled
@@ -128,6 +129,7 @@ class Nightly:
 
 
 def _finish(night: Night, status: Status, code: ExitCode, message: str | None, step: str | None) -> int:
+    night.dbt_parsed()  # a night that stops early leaves no parse running
     record = night.record
     record.status, record.finished_at = status, utc_now()
     if status != "ok":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
 from chatbatch.core.paths import Paths
 from chatbatch.process import manifests
-from chatbatch.process.dbt import dbt_args, run_dbt
+from chatbatch.process.dbt import dbt_args, parse_ahead, run_dbt
 
 SEED = "model_prices"
 
@@ -52,6 +53,19 @@ def test_a_second_invocation_reuses_the_manifest_unless_vars_or_home_differ(
     other = Paths.from_env()
     _seed(other, {"lookback_days": 4})  # another home never gets this one's manifest
     assert _invocations(other) == [("parse", True), ("seed", False)]
+    manifests.forget()
+
+
+def test_a_parse_ahead_in_a_thread_is_the_one_the_next_invocation_runs_with(home: Paths) -> None:
+    # the nightly parses in a thread while the ingest loads files (process/build.parse_ahead)
+    manifests.forget()
+    variables = {"lookback_days": 3}
+    ahead = threading.Thread(target=parse_ahead, args=(dbt_args("build", variables=variables), home))
+    ahead.start()
+    ahead.join()
+    assert _invocations(home) == [("parse", True)]
+    _seed(home, variables)  # another command, the same parse: not parsed again
+    assert _invocations(home) == [("parse", True), ("seed", False)]
     manifests.forget()
 
 

@@ -256,11 +256,13 @@ def ingest(
     until: date | None = None,
     progress: Callable[[str], None] | None = None,
     sources: SourceConfig | None = None,
+    on_new_files: Callable[[], None] | None = None,
 ) -> IngestResult:
     """Load every landing file not yet in the manifest (export date <= ``until``).
 
     ``sources`` defaults to the home's ``sources.yml``; the home is the landing folder's
-    parent (``Paths.landing``).
+    parent (``Paths.landing``). ``on_new_files`` is called once, before loading, when
+    there is a file to load.
     """
     sources = sources or SourceConfig.load(landing.parent)
     ensure_state(con, sources)
@@ -279,6 +281,8 @@ def ingest(
             progress(f"  not loaded: {misfiled.path}: {misfiled.reason}")
         for waiting in found.waiting:
             progress(f"  waiting: {waiting.path}: {waiting.reason}")
+    if new and on_new_files:
+        on_new_files()
     for index, landing_file in enumerate(new, start=1):
         content = load_file(con, landing_file, result.batch_id, register)
         result.files_loaded.append(landing_file.relative_path)
@@ -304,11 +308,12 @@ def accumulate(
     until: date,
     say: Callable[[str], None],
     sources: SourceConfig,
+    on_new_files: Callable[[], None] | None = None,
 ) -> IngestResult:
     """The nightly's accumulate step: load every new landing file up to ``until``."""
     con = connect()
     try:
-        return ingest(con, landing, batch_id=batch_id, until=until, progress=say, sources=sources)
+        return ingest(con, landing, batch_id, until, say, sources, on_new_files)
     finally:
         con.close()
 

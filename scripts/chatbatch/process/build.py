@@ -7,6 +7,8 @@ when nothing new arrived since.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 
 import duckdb
@@ -14,6 +16,7 @@ import duckdb
 from chatbatch.monitor.record import ModelRun
 from chatbatch.privacy import expiry
 from chatbatch.process.dbt import DbtOutcome, NodeResult, dbt_args, dbt_failure_is_transient, run_dbt
+from chatbatch.process.dbt import parse_ahead as parse_ahead_of
 from chatbatch.process.night import BatchFailed, Night
 
 BASE_SELECTOR = "path:models/staging/{source}/base"
@@ -26,9 +29,23 @@ AFTER_TOPICS = "tag:topics"
 NIGHTLY_DBT_FLAGS = ("--exclude-resource-type", "unit_test", "--log-level-file", "info")
 
 
+def parse_ahead(night: Night) -> None:
+    """Import dbt and parse the night's manifest in a thread (``dbt.parse_ahead``), started
+    when the ingest has files to load; every invocation waits for it (``invoke``). If it
+    fails, the first invocation parses again and reports why."""
+
+    def parse() -> None:
+        with contextlib.suppress(Exception):
+            parse_ahead_of(_build_args(night, select=base_selectors(night)), night.paths)
+
+    night.dbt_parse = threading.Thread(target=parse, name="dbt-parse-ahead")
+    night.dbt_parse.start()
+
+
 def invoke(night: Night, step: str, args: list[str]) -> DbtOutcome:
     """Run dbt (retrying transient faults), record its nodes, raise BatchFailed on failure."""
     started = time.monotonic()
+    night.dbt_parsed()
 
     def attempt() -> DbtOutcome:
         outcome = run_dbt(args, night.paths)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import resource
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,10 +98,17 @@ class Night:
     record: BatchRecord
     history: RunHistory = field(init=False)
     sources: SourceConfig = field(init=False)  # the home's sources.yml, read once per night
+    # dbt imported and the manifest parsed while the ingest runs (process/build.parse_ahead)
+    dbt_parse: threading.Thread | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.history = RunHistory(self.paths.home)
         self.sources = SourceConfig.load(self.paths.home)
+
+    def dbt_parsed(self) -> None:
+        """Wait for the parse started ahead, if any: nothing else may run dbt meanwhile."""
+        if self.dbt_parse is not None:
+            self.dbt_parse.join()
 
     def dbt_vars(self) -> dict[str, Any]:
         """The vars of this night's dbt invocations (``dbt_vars``)."""
