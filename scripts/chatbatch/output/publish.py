@@ -107,7 +107,7 @@ def publish(
     _fsync(work)
     checkpoint("publish:before_rename")
     if base_batch is not None:
-        standby.keep(analytics)
+        standby.keep(warehouse, analytics, PATCHED_BY_KEY, PROCESSED_BATCH)
     os.replace(work, analytics)
     _fsync(analytics.parent)
     checkpoint("publish:after_rename")

@@ -108,19 +108,25 @@ def _share_newer(warehouse: Path, batch: int, patched: set[tuple[str, str]], sta
     return newer / total if total else 0.0
 
 
-def keep(analytics: Path) -> None:
-    """Link the published file as the next standby before the rename replaces it. A kill
-    after the link leaves the standby a link to the published file: ``start`` copies."""
+def keep(warehouse: Path, analytics: Path, patched: Iterable[tuple[str, str]], stamp: str) -> None:
+    """Link the published file as the next standby before the rename replaces it, unless
+    this publish brings more than ``STANDBY_MAX_BEHIND`` of the rows (a slice of a long
+    catch-up): the next night would then copy instead of patching it, so the new file is
+    copied as the standby after the rename (``copy_if_none``). A kill after the link leaves
+    the standby a link to the published file: ``start`` copies."""
     discard_standby(analytics)
-    if analytics.exists():
-        with contextlib.suppress(OSError):  # no hard links here: ``copy_if_none`` copies
-            os.link(analytics, standby_of(analytics))
+    published = published_batch(analytics)
+    if published is None or _share_newer(warehouse, published, set(patched), stamp) > STANDBY_MAX_BEHIND:
+        return
+    with contextlib.suppress(OSError):  # no hard links here: ``copy_if_none`` copies
+        os.link(analytics, standby_of(analytics))
 
 
 def copy_if_none(analytics: Path) -> None:
     """A publish that replaced no file of its lineage (the first, a full refresh, a
-    backfill) copies everything anyway: it copies its file as the standby too, so that the
-    next night patches instead of copying. Written under a temporary name, then renamed."""
+    backfill) copies everything anyway, and one that brought many rows (``keep``) left no
+    standby: it copies its file as the standby, so that the next night patches instead of
+    copying. Written under a temporary name, then renamed."""
     if standby_of(analytics).exists():
         return
     partial = partial_copy(analytics)
