@@ -71,7 +71,11 @@
                                     satisfies the expression; null counts as satisfied
       references: {column: model.field}   every non-null value is a `field` of the model
                                     (as dbt's `relationships`; the ref in the macro body
-                                    makes the model a dependency of the test)
+                                    makes the model a dependency of the test). Only the
+                                    parent's rows holding a tested value are read into the
+                                    lookup: a nightly tests a day's rows against a parent
+                                    of the whole history (fct_turns: 0.92 -> 0.32 s at 90
+                                    days, where the lookup held all 7.7 M message ids)
     Returns one row per failed check: `failed_check` (e.g. `not_null(user_id)`) and
     `failing_rows` (rows breaking it; for a key, the rows beyond the first per value). -#}
 {% test model_checks(model, unique=[], not_null=[], in_unit_interval=[], accepted_values={}, expressions=[], references={}) %}
@@ -123,7 +127,7 @@
             'references(' ~ column ~ ' -> ' ~ target ~ ')',
             chatbot_analytics.count_where(
                 column ~ ' is not null and ' ~ column ~ ' not in (select ' ~ field ~ ' from '
-                ~ ref(parent) ~ ' where ' ~ field ~ ' is not null)'
+                ~ ref(parent) ~ ' where ' ~ field ~ ' in (select ' ~ column ~ ' from ' ~ model ~ '))'
             ),
         )) -%}
     {%- endfor -%}

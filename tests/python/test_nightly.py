@@ -153,13 +153,17 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     )
     planted = project / "tests" / "dbt" / "planted_failure.sql"
     planted.write_text("-- planted by the test: always fails\nselect 1 as failure\n")
-    # and one impossible property among a mart's model_checks: the alert names the check
+    # and one impossible property and one reference to a parent without the night's values
+    # among a mart's model_checks: the alert names both checks
     models_yml = project / "models" / "marts" / "core" / "_core__models.yml"
-    checks = "            expressions:\n"
-    assert checks in models_yml.read_text()
-    models_yml.write_text(
-        models_yml.read_text().replace(checks, checks + "                - message_count < 0\n", 1)
+    checks, references = "            expressions:\n", "            references:\n"
+    assert checks in models_yml.read_text() and references in models_yml.read_text()
+    planted_checks = (
+        models_yml.read_text()
+        .replace(checks, checks + "                - message_count < 0\n", 1)
+        .replace(references, references + "                bot_version: dim_intents.intent\n", 1)
     )
+    models_yml.write_text(planted_checks)
     home = restore_before_last(reference, rerun_home)
     before = fingerprint(home / "analytics.duckdb")
     env = {
@@ -171,6 +175,7 @@ def test_failing_dbt_test_blocks_publish_and_alerts(
     assert "planted_failure" in result.stderr
     assert "model_checks_fct_conversations" in result.stderr
     assert "expression(message_count < 0)" in result.stderr
+    assert "references(bot_version -> dim_intents.intent)" in result.stderr
     assert fingerprint(home / "analytics.duckdb") == before
     assert webhook and "failed" in webhook[-1]["text"]
     assert webhook[-1]["details"]["exit_code"] == 1
