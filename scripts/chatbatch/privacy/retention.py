@@ -155,8 +155,10 @@ def _delete_files(paths: Paths, kind: str, setting: int, today: date, dry: bool)
         manifest = ArchiveManifest.read(paths.archive)
         old = sorted(month for month in manifest.months() if month < cutoff)
         if old and not dry:
-            for key in [key for key in manifest.days if key[:7] < cutoff]:
-                shutil.rmtree(paths.archive / Path(manifest.days[key].file).parent, ignore_errors=True)
+            expired = [key for key in manifest.days if key[:7] < cutoff]
+            for folder in {Path(manifest.days[key].file).parent for key in expired}:  # one per month
+                shutil.rmtree(paths.archive / folder, ignore_errors=True)
+            for key in expired:
                 del manifest.days[key]
             files.write_manifest(paths.archive / files.MANIFEST, manifest.to_dict())
         return cutoff, len(old)
