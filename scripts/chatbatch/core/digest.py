@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-COPY_BLOCK = 8 << 20  # bytes per read while copying
 
 
 def sha256_of(path: Path) -> str:
@@ -18,21 +17,15 @@ def sha256_of(path: Path) -> str:
 
 
 def copy_with_sha256(source: Path, target: Path) -> str:
-    """Copy ``source`` to ``target`` and return the sha256 of the bytes copied, in one pass.
+    """Copy ``source`` to ``target`` and return the sha256 of ``source``, both at once.
 
-    Each block is hashed in a second thread while the next is read and written (hashlib
-    releases the GIL), so the copy costs about as much as the hash alone: a 3.4 GB warehouse
-    took 3.9 s against 5.6-6.7 s for ``shutil.copyfile`` and then ``sha256_of`` of the copy.
-    The bytes hashed are the bytes written; what the copy's reader checks later
-    (``sha256_of``) is that the file still holds them."""
-    digest = hashlib.sha256()
-    with source.open("rb") as reader, target.open("wb") as writer, ThreadPoolExecutor(1) as hasher:
-        hashing = None
-        for block in iter(lambda: reader.read(COPY_BLOCK), b""):
-            if hashing is not None:
-                hashing.result()
-            hashing = hasher.submit(digest.update, block)
-            writer.write(block)
-        if hashing is not None:
-            hashing.result()
-    return digest.hexdigest()
+    The copy is the kernel's (``shutil.copyfile``: ``sendfile`` on Linux, no bytes through
+    Python) while a second thread hashes the source (hashlib releases the GIL): a 3.5 GB
+    warehouse took 2.7 s, against 5.0-6.5 s when Python read each block, wrote it and
+    hashed it. The caller guarantees the source does not change meanwhile (the warehouse
+    is closed, under the batch lock; a snapshot is never written), so the hash is the
+    copy's; what the copy's reader checks later (``sha256_of``) is that it still is."""
+    with ThreadPoolExecutor(1) as hasher:
+        hashing = hasher.submit(sha256_of, source)
+        shutil.copyfile(source, target)
+        return hashing.result()
