@@ -3,11 +3,12 @@
     before it builds any, and lets the engine reuse their storage.
 
     dbt replaces a table by building the new one beside it and dropping the old one after.
-    DuckDB frees the old blocks only at a checkpoint, and its big writes go straight to the
-    file (no WAL, so no automatic checkpoint), so a full refresh used to grow the warehouse
-    by about the size of everything it rebuilt: 3.3 GiB of data in a 4.7 GiB file at 30
-    days, 1.5 GiB of it free blocks that every later snapshot copied. Dropping first and
-    checkpointing once leaves those blocks for the rebuild to fill.
+    DuckDB reuses a dropped table's blocks only after a checkpoint, and during a build few
+    happen (big writes go to the file, not the WAL that triggers them), so a full refresh
+    grew the warehouse by about what it rebuilt: measured at the bench's 30 days, 3.3 GiB
+    of data in a 4.7 GiB file, 1.5 GiB of it free blocks that every later snapshot copied.
+    Dropping first and checkpointing once leaves those blocks for the rebuild to fill: a
+    3.6 GB file with 128-429 free blocks, and dbt's build 7-12 s faster side by side.
 
     Only models selected by this invocation, materialized as tables or incremental, and not
     configured `full_refresh: false` are dropped; views, seeds and snapshots are left alone.

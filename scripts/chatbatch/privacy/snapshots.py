@@ -4,11 +4,12 @@ After a published night (an ``after_publish`` workload, ``SnapshotWorkload``), w
 newest snapshot is ``snapshots_every_days`` (default 7) days old, there is none, or the
 night was a full refresh or backfill, the closed ``warehouse.duckdb`` is checkpointed and
 copied to ``snapshots/batch=<id>/warehouse.duckdb``. The copy is verified before it
-counts: its sha256 is taken as it is copied (one pass), it is opened read-only and the row
-counts of a few key tables must equal the warehouse's. Then ``manifest.json`` (batch id,
-run date, created_at, sha256, size, row counts, seconds) is written and the folder renamed
-from ``.batch=<id>.tmp`` into place, so a kill leaves at most a temporary folder that
-never counts (the next snapshot removes it). Only the newest ``snapshots_keep`` snapshots are kept.
+counts: its sha256 is taken while the kernel copies it (``copy_with_sha256``), it is
+opened read-only and the row counts of a few key tables must equal the warehouse's. Then
+``manifest.json`` (batch id, run date, created_at, sha256, size, row counts, seconds) is
+written and the folder renamed from ``.batch=<id>.tmp`` into place, so a kill leaves at
+most a temporary folder that never counts (the next snapshot removes it). Only the newest
+``snapshots_keep`` snapshots are kept.
 
 ``restore`` puts a snapshot back as ``warehouse.duckdb`` (the damaged file is kept
 aside); the next nightly loads every landing file the restored manifest
