@@ -55,7 +55,7 @@ def _overlap(con: duckdb.DuckDBPyConnection, spec: CardSpec, key: str) -> dict[s
         f"select {counted}, count(*) filter (where {several} > 1) "
         f"from (select {present} from {spec.relation} where {spec.where} group by {key})"
     ).fetchone() or (0,) * (len(pairs) + 1)
-    out = {f"{a}_{b}": int(count) for (a, b), count in zip(pairs, row, strict=False)}
+    out = {f"{a}_{b}": int(count) for (a, b), count in zip(pairs, row[:-1], strict=True)}
     out["keys_in_several_splits"] = int(row[-1])
     return out
 
