@@ -89,6 +89,55 @@
         
 {%- endmacro %}
 
+{#- The rows of `candidates` (the CTE of a per-conversation model's new rows) the run writes.
+    On an incremental run, a conversation listed only for its user's recontact (no batch this
+    run processes changed its own rows) whose new row equals the stored one in every column
+    but the stamp is left out: delete+insert then keeps the stored row with its older
+    `_processed_batch_id`, so what keys on the stamp (the reports' changed days, the
+    features' changed users, publish) skips it. Exact: the row kept is the row the run would
+    have written. Without this, every conversation of a touched user was restamped, over the
+    whole history: every night recomputed every day of the daily reports. The columns are
+    the model's (its contract); when the stored table lacks one, every row is written. -#}
+{% macro unchanged_rows_left_out(candidates, key='conversation_id') -%}
+    {%- set stamp = '_processed_batch_id' -%}
+    {%- set columns = model.columns.keys() | reject('equalto', stamp) | list -%}
+    {%- set stored = [] -%}
+    {%- if is_incremental() -%}
+        {%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- endif -%}
+    {%- if is_incremental() and columns and columns | reject('in', stored) | list | length == 0 %}
+    select {{ candidates }}.*
+    from {{ candidates }}
+    left join (
+        select {{ columns | join(', ') }}
+        from {{ candidates }}
+        where {{ key }} in ({{ chatbot_analytics.recontact_only_conversation_ids() }})
+
+        intersect
+
+        select {{ columns | join(', ') }}
+        from {{ this }}
+        where {{ key }} in ({{ chatbot_analytics.recontact_only_conversation_ids() }})
+    ) as unchanged
+        on {{ candidates }}.{{ key }} = unchanged.{{ key }}
+    where unchanged.{{ key }} is null
+    {%- else %}
+    select * from {{ candidates }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The conversations this incremental run recomputes only for a user's recontact: listed
+    by the batches after the model's watermark, none of them with is_content_changed. -#}
+{% macro recontact_only_conversation_ids() -%}
+            select changes.conversation_id
+            from {{ ref('int_conversations_changed') }} as changes
+            where changes.batch_id > (
+                select coalesce(max(_processed_batch_id), 0) from {{ this }}
+            )
+            group by changes.conversation_id
+            having max(case when coalesce(changes.is_content_changed, true) then 1 else 0 end) = 0
+{%- endmacro %}
+
 {#- The periods a report must recompute: those holding fact rows written after the
     report's own watermark (plus, in a backfill, the window's). `column` is the period of an input row, `bucket` the same
     period computed from `facts.conversation_date` (both the day by default; e.g. the

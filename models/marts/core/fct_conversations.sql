@@ -102,6 +102,14 @@ final as (
 
     from conversations
 
+),
+
+-- a conversation recomputed only for its user's recontact keeps its stored row when
+-- nothing in it changed (macros/incremental/changed_conversations.sql)
+written as (
+
+    {{ unchanged_rows_left_out('final') }}
+
 )
 
-select * from final
+select * from written
