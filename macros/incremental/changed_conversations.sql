@@ -10,6 +10,12 @@
     half-way is caught up by the next one, model by model.
 #}
 
+{#- This model's watermark: the batch its rows were processed up to (0 on a first run);
+    also read by changed_traces.sql. -#}
+{% macro own_watermark() -%}
+    (select coalesce(max(_processed_batch_id), 0) from {{ this }})
+{%- endmacro %}
+
 {#- The ingest batch up to which this run processes (stored on every row). -#}
 {% macro processed_batch_id() -%}
     cast((select coalesce(max(batch_id), 0) from {{ ref('int_conversations_changed') }}) as bigint)
@@ -47,9 +53,7 @@
         {%- set window = chatbot_analytics.backfill_window() %}
         {{ keyword }}
         {%- if rewritten_input and not window %}
-        _processed_batch_id > (
-            select coalesce(max(_processed_batch_id), 0) from {{ this }}
-        )
+        _processed_batch_id > {{ chatbot_analytics.own_watermark() }}
         and
         {%- elif staged_input is not none %}
         _batch_id >= (
@@ -70,9 +74,7 @@
             from {{ ref('int_conversations_changed') }} as changes
             where
                 (
-                    changes.batch_id > (
-                        select coalesce(max(_processed_batch_id), 0) from {{ this }}
-                    )
+                    changes.batch_id > {{ chatbot_analytics.own_watermark() }}
                     {%- if content_only %}
                     and coalesce(changes.is_content_changed, true)
                     {%- endif %}
@@ -131,9 +133,7 @@
 {% macro recontact_only_conversation_ids() -%}
             select changes.conversation_id
             from {{ ref('int_conversations_changed') }} as changes
-            where changes.batch_id > (
-                select coalesce(max(_processed_batch_id), 0) from {{ this }}
-            )
+            where changes.batch_id > {{ chatbot_analytics.own_watermark() }}
             group by changes.conversation_id
             having max(case when coalesce(changes.is_content_changed, true) then 1 else 0 end) = 0
 {%- endmacro %}
@@ -153,9 +153,7 @@
             select distinct {{ bucket }}
             from {{ fact_relation }} as facts
             where
-                facts._processed_batch_id > (
-                    select coalesce(max(_processed_batch_id), 0) from {{ this }}
-                )
+                facts._processed_batch_id > {{ chatbot_analytics.own_watermark() }}
                 {%- set window = chatbot_analytics.backfill_window() %}
                 {%- if window %}
                 or facts.conversation_date between {{ window[0] }} and {{ window[1] }}

@@ -18,11 +18,6 @@
     it out (union_sources.sql), contract v1's models keep their own.
 #}
 
-{#- This model's watermark: the staging batch it processed up to (0 on a first run). -#}
-{% macro _trace_watermark() -%}
-    (select coalesce(max(_processed_batch_id), 0) from {{ this }})
-{%- endmacro %}
-
 {#- Filter an input to the traces that have a row in one of `inputs` (staging models with
     trace_id and _batch_id) after this model's watermark; on a full refresh, nothing. -#}
 {% macro changed_traces_only(inputs, column='trace_id', keyword='where') -%}
@@ -30,7 +25,7 @@
         {{ keyword }} {{ column }} in (
             {%- for input in inputs %}
             select trace_id from {{ input }}
-            where _batch_id > {{ chatbot_analytics._trace_watermark() }}
+            where _batch_id > {{ chatbot_analytics.own_watermark() }}
             {%- if not loop.last %}
             union
             {%- endif %}
@@ -86,10 +81,10 @@
     {%- if is_incremental() -%}
         {{ keyword }} {{ column }} in (
             select conversation_id from {{ resolved }}
-            where _processed_batch_id > {{ chatbot_analytics._trace_watermark() }}
+            where _processed_batch_id > {{ chatbot_analytics.own_watermark() }}
             union
             select unnest(_former_conversation_ids) from {{ resolved }}
-            where _processed_batch_id > {{ chatbot_analytics._trace_watermark() }}
+            where _processed_batch_id > {{ chatbot_analytics.own_watermark() }}
         )
     {%- endif -%}
 {%- endmacro %}
