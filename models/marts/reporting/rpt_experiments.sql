@@ -7,80 +7,135 @@
     rates, Welch's t-test for CSAT), plus the sample-ratio (SRM) and crossover checks.
     An experiment is one bot_id's conversations carrying an experiment_variant; periods are
     the experiment's whole run and each ISO week. Conversations are the unit. Rebuilt whole
-    each night (one row per arm and period: small), so a night equals a full refresh.
+    each night from two small incremental tables: the week rows from
+    int_experiment_weeks_aggregated, the run rows summed from its weeks (CSAT mean and
+    variance from exact integer sums), the run's users from int_experiment_users_aggregated.
+    A night therefore costs the weeks and users it changed, not the experiment's length.
 -#}
 
 {%- set control = var('experiment_control_variant') -%}
 {%- set split = var('experiment_planned_split') -%}
 {%- set min_engaged = var('experiment_min_engaged') -%}
-{%- set resolved = "outcome in ('resolved_confirmed', 'resolved_implied')" -%}
 {%- set outcomes = [
     ('resolved', 'resolution'), ('escalated', 'escalation'), ('abandoned', 'abandonment')
 ] -%}
-{%- set week_key = "cast(" ~ iso_week_start('conversation_date') ~ " as "
-    ~ dbt.type_string() ~ ")" -%}
+{%- set additive = [
+    'conversations', 'engaged', 'resolved', 'escalated', 'abandoned', 'csat_n', 'csat_sum',
+    'csat_sum_of_squares', 'cost_usd'
+] -%}
 
 with
 
-conversations as (
+experiment_weeks as (
 
-    select
-        bot_id as experiment_id,
-        experiment_variant as variant,
-        conversation_id,
-        user_id,
-        conversation_date,
-        is_engaged,
-        outcome,
-        csat_score,
-        cost_usd
-
-    from {{ ref('fct_conversations') }}
-    where experiment_variant is not null
+    select * from {{ ref('int_experiment_weeks_aggregated') }}
 
 ),
 
-periodized as (
+experiment_users as (
 
-    select
-        'run' as period_kind,
-        'run' as period_key,
-        cast(null as date) as week_start_date,
-        *
-    from conversations
-
-    union all
-
-    select
-        'iso_week' as period_kind,
-        'iso_week:' || {{ week_key }} as period_key,
-        {{ iso_week_start('conversation_date') }} as week_start_date,
-        *
-    from conversations
+    select * from {{ ref('int_experiment_users_aggregated') }}
 
 ),
 
-arms as (
+week_arms as (
 
     select
         experiment_id,
-        period_kind,
-        period_key,
+        'iso_week' as period_kind,
+        'iso_week:' || cast(week_start_date as {{ dbt.type_string() }}) as period_key,
         week_start_date,
         variant,
-        count(*) as conversations,
-        count(case when is_engaged then conversation_id end) as engaged,
-        count(case when is_engaged and {{ resolved }} then conversation_id end) as resolved,
-        count(case when is_engaged and outcome = 'escalated' then conversation_id end) as escalated,
-        count(case when is_engaged and outcome = 'abandoned' then conversation_id end) as abandoned,
-        count(csat_score) as csat_n,
-        avg(cast(csat_score as double)) as csat_mean,
-        var_samp(cast(csat_score as double)) as csat_var,
-        sum(cost_usd) as cost_usd,
-        count(distinct user_id) as known_users
+        first_conversation_date,
+        last_conversation_date,
+        conversations,
+        engaged_conversations as engaged,
+        resolved_conversations as resolved,
+        escalated_conversations as escalated,
+        abandoned_conversations as abandoned,
+        csat_responses as csat_n,
+        csat_sum,
+        csat_sum_of_squares,
+        cost_usd,
+        known_users,
+        crossover_users
 
-    from periodized
+    from experiment_weeks
+
+),
+
+-- each known user's variants over the experiment's whole run
+run_user_variants as (
+
+    select
+        experiment_id,
+        user_id,
+        variant,
+        count(*) over (partition by experiment_id, user_id) as variants
+
+    from experiment_users
+
+),
+
+run_arm_users as (
+
+    select
+        experiment_id,
+        variant,
+        count(*) as known_users,
+        count(case when variants > 1 then user_id end) as crossover_users
+
+    from run_user_variants
+    group by 1, 2
+
+),
+
+run_arms as (
+
+    select
+        week_arms.experiment_id,
+        'run' as period_kind,
+        'run' as period_key,
+        cast(null as date) as week_start_date,
+        week_arms.variant,
+        min(week_arms.first_conversation_date) as first_conversation_date,
+        max(week_arms.last_conversation_date) as last_conversation_date,
+        {%- for column in additive %}
+        sum(week_arms.{{ column }}) as {{ column }},
+        {%- endfor %}
+        coalesce(max(run_arm_users.known_users), 0) as known_users,
+        coalesce(max(run_arm_users.crossover_users), 0) as crossover_users
+
+    from week_arms
+    left join run_arm_users
+        on
+            week_arms.experiment_id = run_arm_users.experiment_id
+            and week_arms.variant = run_arm_users.variant
     group by 1, 2, 3, 4, 5
+
+),
+
+arm_sums as (
+
+    select * from week_arms
+    union all
+    select * from run_arms
+
+),
+
+-- CSAT mean and sample variance from the integer sums (exact up to the final division)
+arms as (
+
+    select
+        *,
+        cast(csat_sum as double) / nullif(csat_n, 0) as csat_mean,
+        case
+            when csat_n >= 2
+                then cast(csat_n * csat_sum_of_squares - csat_sum * csat_sum as double)
+                    / (cast(csat_n as double) * (csat_n - 1))
+        end as csat_var
+
+    from arm_sums
 
 ),
 
@@ -91,29 +146,12 @@ periods as (
         period_kind,
         period_key,
         week_start_date,
-        min(conversation_date) as first_date,
-        max(conversation_date) as last_date,
-        count(*) as conversations
+        min(first_conversation_date) as first_date,
+        max(last_conversation_date) as last_date,
+        sum(conversations) as conversations
 
-    from periodized
+    from arms
     group by 1, 2, 3, 4
-
-),
-
--- users who saw more than one variant of the experiment in the period
-user_variants as (
-
-    select
-        experiment_id,
-        period_kind,
-        period_key,
-        week_start_date,
-        user_id,
-        count(distinct variant) as variants
-
-    from periodized
-    where user_id is not null
-    group by 1, 2, 3, 4, 5
 
 ),
 
@@ -121,45 +159,23 @@ period_users as (
 
     select
         experiment_id,
-        period_kind,
-        period_key,
-        week_start_date,
-        count(*) as known_users,
-        count(case when variants > 1 then user_id end) as crossover_users
+        'iso_week:' || cast(week_start_date as {{ dbt.type_string() }}) as period_key,
+        max(week_known_users) as known_users,
+        max(week_crossover_users) as crossover_users
 
-    from user_variants
-    group by 1, 2, 3, 4
+    from experiment_weeks
+    group by 1, 2
 
-),
-
-arm_crossover as (
+    union all
 
     select
-        arm_users.experiment_id,
-        arm_users.period_kind,
-        arm_users.period_key,
-        arm_users.week_start_date,
-        arm_users.variant,
-        count(*) as crossover_users
+        experiment_id,
+        'run' as period_key,
+        count(distinct user_id) as known_users,
+        count(distinct case when variants > 1 then user_id end) as crossover_users
 
-    from (
-        select distinct
-            experiment_id,
-            period_kind,
-            period_key,
-            week_start_date,
-            variant,
-            user_id
-        from periodized
-        where user_id is not null
-    ) as arm_users
-    inner join user_variants
-        on
-            arm_users.experiment_id = user_variants.experiment_id
-            and arm_users.period_key = user_variants.period_key
-            and arm_users.user_id = user_variants.user_id
-    where user_variants.variants > 1
-    group by 1, 2, 3, 4, 5
+    from run_user_variants
+    group by 1, 2
 
 ),
 
@@ -273,7 +289,7 @@ final as (
         cast(statistics.escalated as bigint) as escalated_conversations,
         cast(statistics.abandoned as bigint) as abandoned_conversations,
         cast(statistics.known_users as bigint) as known_users,
-        cast(coalesce(arm_crossover.crossover_users, 0) as bigint) as crossover_users,
+        cast(statistics.crossover_users as bigint) as crossover_users,
 
         -- rates with 95 % Wilson intervals (denominator: engaged conversations)
         {%- for name, label in outcomes %}
@@ -352,11 +368,6 @@ final as (
         on
             statistics.experiment_id = period_users.experiment_id
             and statistics.period_key = period_users.period_key
-    left join arm_crossover
-        on
-            statistics.experiment_id = arm_crossover.experiment_id
-            and statistics.period_key = arm_crossover.period_key
-            and statistics.variant = arm_crossover.variant
 
 )
 
