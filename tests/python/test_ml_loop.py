@@ -58,7 +58,7 @@ def _latest(home: Path, dataset: str = "ml_intent_examples") -> Path:
 
 
 def _rows(version: Path) -> dict[str, list[dict]]:
-    return {split: pq.read_table(version / f"{split}.parquet").to_pylist() for split in SPLITS}
+    return {split: ml.read_split(version, split).to_pylist() for split in SPLITS}
 
 
 def test_no_text_in_two_splits_and_the_card_says_so(home: Path) -> None:
@@ -153,11 +153,13 @@ def test_a_worse_model_is_not_shipped(home: Path, tmp_path: Path) -> None:
     latest = _latest(copy)
     worse = latest.with_name("v=999999")
     shutil.copytree(latest, worse)
-    train = pq.read_table(worse / "train.parquet")
+    train = ml.read_split(worse, "train")
     labels = train.column("intent_name").to_pylist()
     shuffled = labels[7:] + labels[:7]
     train = train.set_column(train.schema.get_field_index("intent_name"), "intent_name", pa.array(shuffled))
-    pq.write_table(train, worse / "train.parquet")
+    shutil.rmtree(worse / "train")
+    (worse / "train").mkdir()
+    pq.write_table(train, worse / "train" / "shuffled.parquet")
     result = train_intent(paths, LAST, None, TrainSettings(schedule="nightly", tolerance=0.01))
     assert result.outcome == "rejected" and "below the current model" in result.reason
     assert store.current() == before
@@ -267,7 +269,7 @@ def test_erasure_deletes_the_models_that_learned_from_the_person(home: Path, tmp
     store = ModelStore(paths.intent_model)
     trained_on = {v.metrics()["dataset"]["version"] for v in store.versions()}
     before = {v.number for v in store.versions()}
-    scrubbed = [f"ml/ml_intent_examples/{version}/train.parquet" for version in trained_on]
+    scrubbed = [f"ml/ml_intent_examples/{version}/train/2026-11-02.parquet" for version in trained_on]
     counts = models.forget_models(paths, models.held_versions(scrubbed), LAST)
     assert counts == {"models_deleted": len(before), "retrained": "shipped"}
     current = store.current()

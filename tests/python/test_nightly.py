@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -307,7 +308,11 @@ def test_exports_have_manifests_and_match_a_full_refresh(reference: Reference) -
     for dataset in ("ml_intent_examples", "ml_response_preferences"):
         versions = sorted((nightly / "ml" / dataset).glob("v=*"))
         manifest = json.loads((versions[-1] / "manifest.json").read_text())
-        assert set(manifest["files"]) == {"train.parquet", "valid.parquet", "test.parquet"}
+        # one file per split and ISO week (its Monday), all of them listed
+        week_file = re.compile(r"(train|valid|test)/\d{4}-\d{2}-\d{2}\.parquet")
+        assert all(week_file.fullmatch(name) for name in manifest["files"])
+        on_disk = {str(p.relative_to(versions[-1])) for p in versions[-1].rglob("*.parquet")}
+        assert set(manifest["files"]) == on_disk
         assert manifest["rows"] == sum(f["rows"] for f in manifest["files"].values())
         assert _latest_ml_files(reference.home, dataset) == _latest_ml_files(full.parent, dataset)
         if dataset == "ml_response_preferences":
@@ -319,6 +324,15 @@ def test_exports_have_manifests_and_match_a_full_refresh(reference: Reference) -
         assert manifest["label_distribution"]["train"]
         # one version per night whose content changed, each kept as written
         assert len(versions) > 1
+        # a week whose rows did not change is the previous version's file, linked, not rewritten
+        previous = versions[-2]
+        linked = [
+            name
+            for name in manifest["files"]
+            if (previous / name).is_file()
+            and (previous / name).stat().st_ino == (versions[-1] / name).stat().st_ino
+        ]
+        assert manifest["files_linked"] == len(linked) > 0
 
 
 def test_no_planted_pii_in_any_exported_text(reference: Reference) -> None:

@@ -92,7 +92,7 @@ class Paths:
 
     @property
     def ml_exports(self) -> Path:
-        """ML training sets: ``<dataset>/v=<batch>/{train,valid,test}.parquet`` + manifest."""
+        """ML training sets: ``<dataset>/v=<batch>/{train,valid,test}/<week>.parquet`` + manifest."""
         return self.exports / "ml"
 
     @property

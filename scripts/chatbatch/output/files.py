@@ -18,8 +18,9 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +79,15 @@ def relation_query(
     order_by: list[str],
     where: str = "true",
     exclude: tuple[str, ...] = (),
+    part: str | None = None,
 ) -> str:
-    """``select`` of the relation's exported columns (no lineage, none of ``exclude``), sorted."""
-    select = ", ".join(f'"{c}"' for c, _ in exported_columns(con, relation, exclude))
-    order = ", ".join(f'"{c}"' for c in order_by)
-    return f"select {select} from {relation} where {where} order by {order}"
+    """``select`` of the relation's exported columns (no lineage, none of ``exclude``), sorted;
+    with ``part`` (an expression), that first and sorted by first (``write_parquet_parts``)."""
+    columns = [f'"{c}"' for c, _ in exported_columns(con, relation, exclude)]
+    order = [f'"{c}"' for c in order_by]
+    if part is not None:
+        columns, order = [f"{part} as _part", *columns], ["_part", *order]
+    return f"select {', '.join(columns)} from {relation} where {where} order by {', '.join(order)}"
 
 
 def fingerprints(
@@ -109,20 +114,20 @@ def fingerprints(
     return {value: f"{count}:{total}:{shape}" for value, count, total in rows}
 
 
-def _row_groups(reader: pa.RecordBatchReader) -> Iterator[pa.Table]:
-    """The reader's rows cut into contiguous groups of ROW_GROUP_SIZE rows (the last shorter)."""
+def _row_groups(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The batches' rows cut into contiguous groups of ROW_GROUP_SIZE rows (the last shorter)."""
     pending: list[pa.RecordBatch] = []
     count = 0
-    for batch in reader:
+    for batch in batches:
         pending.append(batch)
         count += batch.num_rows
         while count >= ROW_GROUP_SIZE:
-            table = pa.Table.from_batches(pending, reader.schema)
+            table = pa.Table.from_batches(pending, schema)
             yield table.slice(0, ROW_GROUP_SIZE).combine_chunks()
             rest = table.slice(ROW_GROUP_SIZE)
             pending, count = rest.to_batches(), rest.num_rows
     if count:
-        yield pa.Table.from_batches(pending, reader.schema).combine_chunks()
+        yield pa.Table.from_batches(pending, schema).combine_chunks()
 
 
 def _temporary(target: Path) -> Path:
@@ -141,27 +146,73 @@ def write_parquet(
 ) -> ParquetFile:
     """Write the rows of ``query`` (it fixes their order) to ``target`` unless the file
     there has the same bytes; return its entry."""
-    temporary = _temporary(target)
-    rows = 0
     cursor = con.cursor()  # its own result: the caller's open results stay as they are
     try:
-        cursor.execute("set TimeZone = 'UTC'")  # timestamptz columns: the same bytes on any host
-        reader = cursor.sql(query, params=params).to_arrow_reader(ROW_GROUP_SIZE)
-        with pq.ParquetWriter(temporary, reader.schema, compression=CODEC) as writer:
-            for group in _row_groups(reader):
+        reader = _reader(cursor, query, params)
+        return _write_file(target, target.name, reader.schema, reader)
+    finally:
+        cursor.close()
+
+
+def write_parquet_parts(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    folder: Path,
+    params: list[Any] | dict[str, Any] | None = None,
+) -> list[ParquetFile]:
+    """Write the rows of ``query`` as one file per part, in one scan: its first column names
+    each row's part (a path relative to ``folder``, without ``.parquet``) and is not written;
+    the query sorts by it first, then in the order that fixes the rows within a part. Each
+    file as ``write_parquet`` writes it; the entries name the files by their relative path."""
+    cursor = con.cursor()
+    written = []
+    try:
+        reader = _reader(cursor, query, params)
+        schema = reader.schema.remove(0)
+        for part, runs in groupby(_part_runs(reader), key=lambda run: run[0]):
+            batches = (batch for _, batch in runs)
+            written.append(_write_file(folder / f"{part}.parquet", f"{part}.parquet", schema, batches))
+    finally:
+        cursor.close()
+    return written
+
+
+def _reader(cursor: duckdb.DuckDBPyConnection, query: str, params: Any) -> pa.RecordBatchReader:
+    cursor.execute("set TimeZone = 'UTC'")  # timestamptz columns: the same bytes on any host
+    return cursor.sql(query, params=params).to_arrow_reader(ROW_GROUP_SIZE)
+
+
+def _part_runs(reader: pa.RecordBatchReader) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """(part, rows) runs of the reader's batches, by their first column; without that column."""
+    for batch in reader:
+        names = batch.column(0).to_pylist()
+        rest = batch.drop_columns([batch.schema.names[0]])
+        start = 0
+        for name, run in groupby(names):
+            length = sum(1 for _ in run)
+            yield str(name), rest.slice(start, length)
+            start += length
+
+
+def _write_file(target: Path, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> ParquetFile:
+    """Stream the batches into a temp beside ``target``; rename it into place unless the
+    file there has the same bytes."""
+    temporary = _temporary(target)
+    rows = 0
+    try:
+        with pq.ParquetWriter(temporary, schema, compression=CODEC) as writer:
+            for group in _row_groups(batches, schema):
                 writer.write_table(group, row_group_size=ROW_GROUP_SIZE)
                 rows += group.num_rows
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    finally:
-        cursor.close()
     sha, size = sha256_of(temporary), temporary.stat().st_size
     if target.is_file() and sha256_of(target) == sha:
         temporary.unlink()
-        return ParquetFile(target.name, sha, rows, size)
+        return ParquetFile(name, sha, rows, size)
     os.replace(temporary, target)
-    return ParquetFile(target.name, sha, rows, size, replaced=True)
+    return ParquetFile(name, sha, rows, size, replaced=True)
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:

@@ -1,10 +1,15 @@
 """ML training sets: each nightly version of a dataset as Parquet with a manifest.
 
-``Paths.ml_exports`` (``exports/ml/``): ``<dataset>/v=<batch>/{train,valid,test}.parquet`` and
-``manifest.json`` (rows, sha256 per file, label distribution, source window, and the
-dataset card: ``ml_card.py``). A new
-version is written only when the content changed; a version folder, once renamed into
-place, is never rewritten (immutable), and the latest version is the highest one.
+``Paths.ml_exports`` (``exports/ml/``): ``<dataset>/v=<batch>/`` holds ``manifest.json``
+(rows, sha256 and fingerprint per file, label distribution, source window, and the dataset
+card: ``ml_card.py``) and one folder per split, ``{train,valid,test}/``, of one Parquet file
+per ISO week of ``conversation_date`` (``<Monday>.parquet``), each sorted by the dataset's key;
+``read_split`` reads a split whole, in key order. A new version is written only when the
+content changed, and only its changed weeks are written: a week whose rows are those of the
+previous version (the same fingerprint) is hard-linked from it, so a night costs the weeks it
+touched, not the dataset's history. A version folder, once renamed into place, is never
+rewritten (immutable; an erasure is the one exception, docs/privacy.md), and the latest
+version is the highest one.
 """
 
 from __future__ import annotations
@@ -16,10 +21,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from chatbatch.output import files
 from chatbatch.output.ml_card import SPLITS, CardSpec, card
 from chatbatch.output.workload import WorkloadContext
+
+# the file of a row: its split and the Monday of its conversation's ISO week
+PART = "split || '/' || coalesce(strftime(date_trunc('week', conversation_date), '%Y-%m-%d'), 'undated')"
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,27 @@ def _label_distribution(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dic
     return out
 
 
+def split_files(version: Path, split: str) -> list[Path]:
+    """The files of one split of a dataset version, by week."""
+    return sorted((version / split).glob("*.parquet"))
+
+
+def read_split(version: Path, split: str, columns: list[str] | None = None) -> pa.Table:
+    """One split of a dataset version, its weeks together in the order of the dataset's key
+    (as one file would hold it); an empty split has no file: no rows, the version's columns."""
+    key = next(d.key for d in DATASETS if d.name == version.parent.name)
+    wanted = None if columns is None else list(dict.fromkeys([*columns, key]))
+    paths = split_files(version, split)
+    if paths:
+        table = pa.concat_tables(pq.read_table(path, columns=wanted) for path in paths).sort_by(key)
+    else:
+        others = [path for other in SPLITS for path in split_files(version, other)]
+        if not others:
+            return pa.table({})
+        table = pq.read_table(others[0], columns=wanted).slice(0, 0)
+    return table if columns is None else table.select(columns)
+
+
 def export_dataset(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, root: Path, batch_id: int, recheck: bool
 ) -> DatasetVersion:
@@ -109,13 +140,10 @@ def export_dataset(
         return DatasetVersion(latest["version"], False, latest["rows"])
 
     staging = folder / f".v={batch_id:06d}.{os.getpid()}.tmp"
-    query = files.relation_query(con, dataset.relation, [dataset.key], f"({dataset.where}) and split = ?")
-    split_files: dict[str, dict[str, Any]] = {}
-    for split in SPLITS:
-        parquet = files.write_parquet(con, query, staging / f"{split}.parquet", [split])
-        split_files[parquet.file] = {"rows": parquet.rows, "sha256": parquet.sha256}
-    if latest and latest["files"] == split_files:
-        shutil.rmtree(staging)
+    before = (existing[-1], latest["files"]) if latest and not recheck else None
+    entries, linked = _write_weeks(con, dataset, staging, before)
+    if latest and _hashes(entries) == _hashes(latest["files"]):
+        shutil.rmtree(staging, ignore_errors=True)
         return DatasetVersion(latest["version"], False, latest["rows"])
 
     version = f"v={batch_id:06d}"
@@ -127,12 +155,14 @@ def export_dataset(
         f"select min(conversation_date), max(conversation_date) from {dataset.relation} where {dataset.where}"
     ).fetchone() or (None, None)
     labels = _label_distribution(con, dataset)
+    staging.mkdir(parents=True, exist_ok=True)
     manifest = {
         "dataset": dataset.name,
         "version": version,
         "batch_id": batch_id,
-        "rows": sum(f["rows"] for f in split_files.values()),
-        "files": split_files,
+        "rows": sum(e["rows"] for e in entries.values()),
+        "files": entries,
+        "files_linked": linked,
         "label_column": dataset.label,
         "label_distribution": labels,
         "card": card(con, dataset.card_spec(), labels),
@@ -146,6 +176,52 @@ def export_dataset(
     files.write_manifest(staging / files.MANIFEST, manifest)
     os.rename(staging, final)  # the version appears whole, or not at all
     return DatasetVersion(version, True, manifest["rows"])
+
+
+def _hashes(entries: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {name: entry["sha256"] for name, entry in entries.items()}
+
+
+def _write_weeks(
+    con: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    staging: Path,
+    before: tuple[Path, dict[str, dict[str, Any]]] | None,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The week files of a new version into ``staging``: the manifest entries, and how many
+    were linked from ``before`` (the previous version's folder and files) because their
+    rows are the same (fingerprint: ``files.fingerprints``); the others in one scan."""
+    fingerprints = files.fingerprints(con, dataset.relation, PART, dataset.where)
+    wanted = {f"{part}.parquet": fingerprint for part, fingerprint in fingerprints.items()}
+    previous_folder, previous = before or (staging, {})
+    kept = sorted(
+        name
+        for name, fingerprint in wanted.items()
+        if previous.get(name, {}).get("fingerprint") == fingerprint and (previous_folder / name).is_file()
+    )
+    entries = {name: previous[name] for name in kept}
+    for name in kept:
+        _link(previous_folder / name, staging / name)
+    changed = [name.removesuffix(".parquet") for name in sorted(set(wanted) - set(kept))]
+    if changed:
+        where = f"({dataset.where}) and list_contains(?, {PART})"
+        query = files.relation_query(con, dataset.relation, [dataset.key], where, part=PART)
+        for parquet in files.write_parquet_parts(con, query, staging, [changed]):
+            entries[parquet.file] = {
+                "rows": parquet.rows,
+                "sha256": parquet.sha256,
+                "fingerprint": wanted[parquet.file],
+            }
+    return dict(sorted(entries.items())), len(kept)
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (the same bytes, no copy); a copy where links fail."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 @dataclass(frozen=True)

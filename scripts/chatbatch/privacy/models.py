@@ -22,7 +22,7 @@ from chatbatch.output.intent_model.train import DATASET, train_intent
 
 def held_versions(scrubbed_files: Iterable[str]) -> set[str]:
     """The ``ml_intent_examples`` versions (``v=…``) a scrub removed rows from, out of the
-    relative paths ``outputs.scrub_exports`` reports (``ml/<dataset>/v=…/<split>.parquet``)."""
+    relative paths ``outputs.scrub_exports`` reports (``ml/<dataset>/v=…/<split>/<week>.parquet``)."""
     versions = set()
     for path in scrubbed_files:
         parts = path.split("/")

@@ -92,7 +92,7 @@ def _update_manifests(path: Path, root: Path, erasure_id: str) -> None:
             document = json.loads(manifest.read_text(encoding="utf-8"))
             names = {path.name, path.stem, str(path.relative_to(folder))}
             if _patch(document, names, facts):
-                _ml_totals(document, path.parent)
+                _ml_totals(document, folder)
                 document["erasures"] = [*document.get("erasures", []), erasure_id]
                 temporary = manifest.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
                 temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -120,18 +120,20 @@ def _patch(node: Any, names: set[str], facts: dict[str, Any], key: str | None = 
 
 
 def _ml_totals(document: dict[str, Any], folder: Path) -> None:
-    """An ML version's manifest: total rows and label distribution, recounted from its files."""
+    """An ML version's manifest (in ``folder``): total rows and label distribution, recounted
+    from its files (``<split>/<week>.parquet``; ``<split>.parquet`` in versions before weeks)."""
     label = document.get("label_column")
     if not label or not isinstance(document.get("files"), dict):
         return
     document["rows"] = sum(int(entry.get("rows", 0)) for entry in document["files"].values())
-    distribution: dict[str, dict[str, int]] = {}
+    counts: dict[str, Counter[str]] = {split: Counter() for split in document.get("label_distribution", {})}
     for name in document["files"]:
-        split = Path(name).stem
+        split = Path(name).parts[0] if len(Path(name).parts) > 1 else Path(name).stem
         table = pq.read_table(folder / name, columns=[label])
-        counts = Counter("(none)" if v is None else str(v) for v in table.column(label).to_pylist())
-        distribution[split] = dict(sorted(counts.items()))
-    document["label_distribution"] = distribution
+        counts.setdefault(split, Counter()).update(
+            "(none)" if v is None else str(v) for v in table.column(label).to_pylist()
+        )
+    document["label_distribution"] = {split: dict(sorted(c.items())) for split, c in counts.items()}
 
 
 def drop_reports(root: Path, needles: Iterable[str]) -> list[str]:

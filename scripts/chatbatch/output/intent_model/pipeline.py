@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow.parquet as pq
+from chatbatch.output.ml import read_split
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is made, not by every command
     from sklearn.pipeline import Pipeline
@@ -41,7 +41,9 @@ class Examples:
 
 def load_split(version: Path, split: str) -> Examples:
     """The texts and intents of one split of a dataset version folder."""
-    table = pq.read_table(version / f"{split}.parquet", columns=[TEXT_COLUMN, LABEL_COLUMN])
+    table = read_split(version, split, [TEXT_COLUMN, LABEL_COLUMN])
+    if table.num_rows == 0:
+        return Examples([], [])
     return Examples(
         [str(t) for t in table.column(TEXT_COLUMN).to_pylist()],
         [str(label) for label in table.column(LABEL_COLUMN).to_pylist()],
