@@ -275,3 +275,14 @@ def test_erasure_deletes_the_models_that_learned_from_the_person(home: Path, tmp
     current = store.current()
     assert current is not None and current.number not in before
     assert [v.number for v in store.versions()] == [current.number]
+
+
+def test_read_split_reads_a_version_written_before_the_week_files(home: Path, tmp_path: Path) -> None:
+    """A version from before the week files holds ``<split>.parquet`` alone: read as it was."""
+    latest = _latest(home)
+    old = tmp_path / "ml_intent_examples" / "v=000001"
+    old.mkdir(parents=True)
+    for split in SPLITS:
+        pq.write_table(ml.read_split(latest, split), old / f"{split}.parquet")
+    for split in SPLITS:
+        assert ml.read_split(old, split).equals(ml.read_split(latest, split))

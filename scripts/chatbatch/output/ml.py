@@ -108,8 +108,10 @@ def _label_distribution(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dic
 
 
 def split_files(version: Path, split: str) -> list[Path]:
-    """The files of one split of a dataset version, by week."""
-    return sorted((version / split).glob("*.parquet"))
+    """The files of one split of a dataset version, by week (``<split>.parquet`` alone in a
+    version written before the week files)."""
+    single = version / f"{split}.parquet"
+    return sorted((version / split).glob("*.parquet")) or ([single] if single.is_file() else [])
 
 
 def read_split(version: Path, split: str, columns: list[str] | None = None) -> pa.Table:
