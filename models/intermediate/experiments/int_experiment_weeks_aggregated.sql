@@ -38,35 +38,7 @@ conversations as (
 
 ),
 
--- users who saw more than one variant of the experiment in the week
-user_variants as (
-
-    select
-        experiment_id,
-        week_start_date,
-        user_id,
-        count(distinct variant) as variants
-
-    from conversations
-    where user_id is not null
-    group by 1, 2, 3
-
-),
-
-week_users as (
-
-    select
-        experiment_id,
-        week_start_date,
-        count(*) as week_known_users,
-        count(case when variants > 1 then user_id end) as week_crossover_users
-
-    from user_variants
-    group by 1, 2
-
-),
-
-arm_users as (
+known_arm_users as (
 
     select distinct
         experiment_id,
@@ -79,22 +51,10 @@ arm_users as (
 
 ),
 
-arm_user_counts as (
+-- known and crossover users per arm and per week (the week's rows: is_period_total)
+user_counts as (
 
-    select
-        arm_users.experiment_id,
-        arm_users.week_start_date,
-        arm_users.variant,
-        count(*) as known_users,
-        count(case when user_variants.variants > 1 then arm_users.user_id end) as crossover_users
-
-    from arm_users
-    inner join user_variants
-        on
-            arm_users.experiment_id = user_variants.experiment_id
-            and arm_users.week_start_date = user_variants.week_start_date
-            and arm_users.user_id = user_variants.user_id
-    group by 1, 2, 3
+    {{ experiment_user_counts('known_arm_users', ['week_start_date']) }}
 
 ),
 
@@ -143,20 +103,22 @@ final as (
         cast(arms.cost_usd as double) as cost_usd,
         cast(coalesce(arm_user_counts.known_users, 0) as bigint) as known_users,
         cast(coalesce(arm_user_counts.crossover_users, 0) as bigint) as crossover_users,
-        cast(coalesce(week_users.week_known_users, 0) as bigint) as week_known_users,
-        cast(coalesce(week_users.week_crossover_users, 0) as bigint) as week_crossover_users,
+        cast(coalesce(week_user_counts.known_users, 0) as bigint) as week_known_users,
+        cast(coalesce(week_user_counts.crossover_users, 0) as bigint) as week_crossover_users,
         {{ processed_batch_of(ref('fct_conversations')) }} as _processed_batch_id
 
     from arms
-    left join arm_user_counts
+    left join user_counts as arm_user_counts
         on
             arms.experiment_id = arm_user_counts.experiment_id
             and arms.week_start_date = arm_user_counts.week_start_date
             and arms.variant = arm_user_counts.variant
-    left join week_users
+            and not arm_user_counts.is_period_total
+    left join user_counts as week_user_counts
         on
-            arms.experiment_id = week_users.experiment_id
-            and arms.week_start_date = week_users.week_start_date
+            arms.experiment_id = week_user_counts.experiment_id
+            and arms.week_start_date = week_user_counts.week_start_date
+            and week_user_counts.is_period_total
 
 )
 

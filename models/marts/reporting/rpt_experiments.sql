@@ -64,29 +64,10 @@ week_arms as (
 
 ),
 
--- each known user's variants over the experiment's whole run
-run_user_variants as (
+-- known and crossover users per arm and over the experiment's whole run (is_period_total)
+run_user_counts as (
 
-    select
-        experiment_id,
-        user_id,
-        variant,
-        count(*) over (partition by experiment_id, user_id) as variants
-
-    from experiment_users
-
-),
-
-run_arm_users as (
-
-    select
-        experiment_id,
-        variant,
-        count(*) as known_users,
-        count(case when variants > 1 then user_id end) as crossover_users
-
-    from run_user_variants
-    group by 1, 2
+    {{ experiment_user_counts('experiment_users', []) }}
 
 ),
 
@@ -103,14 +84,15 @@ run_arms as (
         {%- for column in additive %}
         sum(week_arms.{{ column }}) as {{ column }},
         {%- endfor %}
-        coalesce(max(run_arm_users.known_users), 0) as known_users,
-        coalesce(max(run_arm_users.crossover_users), 0) as crossover_users
+        coalesce(max(run_user_counts.known_users), 0) as known_users,
+        coalesce(max(run_user_counts.crossover_users), 0) as crossover_users
 
     from week_arms
-    left join run_arm_users
+    left join run_user_counts
         on
-            week_arms.experiment_id = run_arm_users.experiment_id
-            and week_arms.variant = run_arm_users.variant
+            week_arms.experiment_id = run_user_counts.experiment_id
+            and week_arms.variant = run_user_counts.variant
+            and not run_user_counts.is_period_total
     group by 1, 2, 3, 4, 5
 
 ),
@@ -171,11 +153,11 @@ period_users as (
     select
         experiment_id,
         'run' as period_key,
-        count(distinct user_id) as known_users,
-        count(distinct case when variants > 1 then user_id end) as crossover_users
+        known_users,
+        crossover_users
 
-    from run_user_variants
-    group by 1, 2
+    from run_user_counts
+    where is_period_total
 
 ),
 
