@@ -71,25 +71,37 @@
     stat_chi_square_p(cast({{ x }} as double), cast({{ df }} as double))
 {%- endmacro %}
 
-{#- Known and crossover users per arm and per period, in one grouping over `arm_users`:
-    distinct (experiment_id, <period_columns>, variant, user_id) rows of known users. A
-    crossover user saw more than one variant of the experiment in the period. Rows with
-    is_period_total are the period's own counts (a user counted once across its variants);
-    the others are the arm's. `period_columns` is [] for the experiment's whole run. -#}
+{#- Known and crossover users per arm and per period, from `arm_users`: distinct
+    (experiment_id, <period_columns>, variant, user_id) rows of known users. A crossover user
+    saw more than one variant of the experiment in the period. Rows with is_period_total are
+    the period's own counts (variant null, a user counted once across its variants); the
+    others are the arm's. `period_columns` is [] for the experiment's whole run. -#}
 {% macro experiment_user_counts(arm_users, period_columns) -%}
     {%- set period = (period_columns | join(', ') ~ ', ') if period_columns else '' -%}
-    select
-        experiment_id,
-        {{ period }}variant,
-        grouping(variant) = 1 as is_period_total,
-        count(distinct user_id) as known_users,
-        count(distinct case when variants > 1 then user_id end) as crossover_users
-
-    from (
+    with user_variants as (
         select
             *,
             count(*) over (partition by experiment_id, {{ period }}user_id) as variants
         from {{ arm_users }}
-    ) as user_variants
-    group by grouping sets ((experiment_id, {{ period }}variant), (experiment_id{{ (', ' ~ period_columns | join(', ')) if period_columns else '' }}))
+    )
+
+    select
+        experiment_id,
+        {{ period }}variant,
+        false as is_period_total,
+        count(*) as known_users,
+        count(case when variants > 1 then user_id end) as crossover_users
+    from user_variants
+    group by experiment_id, {{ period }}variant
+
+    union all
+
+    select
+        experiment_id,
+        {{ period }}cast(null as {{ dbt.type_string() }}) as variant,
+        true as is_period_total,
+        count(distinct user_id) as known_users,
+        count(distinct case when variants > 1 then user_id end) as crossover_users
+    from user_variants
+    group by experiment_id{{ (', ' ~ period_columns | join(', ')) if period_columns else '' }}
 {%- endmacro %}
