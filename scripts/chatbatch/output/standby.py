@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -59,12 +59,10 @@ def published_batch(analytics: Path, read_only: bool = True) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def start(
-    warehouse: Path, analytics: Path, work: Path, patched: Iterable[tuple[str, str]], stamp: str
-) -> int | None:
+def start(warehouse: Path, analytics: Path, work: Path, stamps: Mapping[tuple[str, str], str]) -> int | None:
     """Put the file a publish patches at ``work``: the standby when it is usable, else a copy
-    of the published file; return the batch it holds (None: nothing to patch). ``patched``
-    are the tables patched by their ``stamp`` column (the batch that wrote a row)."""
+    of the published file; return the batch it holds (None: nothing to patch). ``stamps``
+    are the patched tables, each with its stamp column (the batch that wrote a row)."""
     published = published_batch(analytics)
     if published is None:
         return None
@@ -73,11 +71,7 @@ def start(
     # file itself, which must never be written in place: then the copy
     usable = standby.exists() and not os.path.samefile(standby, analytics)
     base = published_batch(standby) if usable else None
-    if (
-        base is not None
-        and base <= published
-        and _share_newer(warehouse, base, set(patched), stamp) <= STANDBY_MAX_BEHIND
-    ):
+    if base is not None and base <= published and _share_newer(warehouse, base, stamps) <= STANDBY_MAX_BEHIND:
         os.replace(standby, work)
         if published_batch(work, read_only=False) == base:  # None: a reader has it open
             return base
@@ -86,18 +80,20 @@ def start(
     return published
 
 
-def _share_newer(warehouse: Path, batch: int, patched: set[tuple[str, str]], stamp: str) -> float:
+def _share_newer(warehouse: Path, batch: int, stamps: Mapping[tuple[str, str], str]) -> float:
     """The share of the patched tables' rows in the warehouse stamped after ``batch``."""
     newer = total = 0
     con = duck.connect(":memory:")
     try:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        stamped = con.execute(
-            "select table_schema, table_name from information_schema.columns "
-            "where table_catalog = 'warehouse' and column_name = ?",
-            [stamp],
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = 'warehouse'"
         ).fetchall()
-        for schema, table in sorted({(str(s), str(t)) for s, t in stamped} & patched):
+        present = {(str(s), str(t), str(c)) for s, t, c in columns}
+        for (schema, table), stamp in sorted(stamps.items()):
+            if (schema, table, stamp) not in present:
+                continue
             row = con.execute(
                 f'select count(*) filter (where "{stamp}" > ?), count(*) from warehouse."{schema}"."{table}"',
                 [batch],
@@ -108,7 +104,7 @@ def _share_newer(warehouse: Path, batch: int, patched: set[tuple[str, str]], sta
     return newer / total if total else 0.0
 
 
-def keep(warehouse: Path, analytics: Path, patched: Iterable[tuple[str, str]], stamp: str) -> None:
+def keep(warehouse: Path, analytics: Path, stamps: Mapping[tuple[str, str], str]) -> None:
     """Link the published file as the next standby before the rename replaces it, unless
     this publish brings more than ``STANDBY_MAX_BEHIND`` of the rows (a slice of a long
     catch-up): the next night would then copy instead of patching it, so the new file is
@@ -116,7 +112,7 @@ def keep(warehouse: Path, analytics: Path, patched: Iterable[tuple[str, str]], s
     the standby a link to the published file: ``start`` copies."""
     discard_standby(analytics)
     published = published_batch(analytics)
-    if published is None or _share_newer(warehouse, published, set(patched), stamp) > STANDBY_MAX_BEHIND:
+    if published is None or _share_newer(warehouse, published, stamps) > STANDBY_MAX_BEHIND:
         return
     with contextlib.suppress(OSError):  # no hard links here: ``copy_if_none`` copies
         os.link(analytics, standby_of(analytics))
