@@ -9,8 +9,7 @@ dbt-duckdb plugin (``chatbatch.transform.dbt_plugin``, e.g. ``redact_pii``), the
 memory limit (``chatbatch.core.duck``) and ``preserve_insertion_order = false`` (profiles.yml).
 
 * **full** (a full refresh, or a cold build): ``create or replace table|view <relation> as
-  <compiled select>`` by materialization (incremental models as tables), in ``cluster_by``
-  order where the model sets one (as dbt's build does: macros/utils/cluster_by.sql);
+  <compiled select>`` by materialization (incremental models as tables);
 * **incremental** (a nightly, compiled with ``is_incremental()`` true): incremental models
   ``create temp table`` of the compiled select, then delete the target's rows with the same
   ``unique_key`` and insert (append models: insert only); tables and views as in full.
@@ -54,7 +53,6 @@ class FloorNode:
     unique_key: tuple[str, ...] = ()
     strategy: str | None = None
     hooks: int = 0
-    cluster_by: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,12 +87,11 @@ def compiled_sql(target: Path, node: dict[str, Any]) -> str | None:
     return path.read_text(encoding="utf-8") if path.exists() else None
 
 
-def _columns(config: dict[str, Any], name: str) -> tuple[str, ...]:
-    """A config that is one column or a list of them (``unique_key``, ``cluster_by``)."""
-    value = config.get(name)
-    if not value:
+def _unique_key(config: dict[str, Any]) -> tuple[str, ...]:
+    key = config.get("unique_key")
+    if not key:
         return ()
-    return (value,) if isinstance(value, str) else tuple(value)
+    return (key,) if isinstance(key, str) else tuple(key)
 
 
 def load_nodes(target: Path, ran: set[str] | None) -> tuple[list[FloorNode], list[FloorNode]]:
@@ -119,10 +116,9 @@ def load_nodes(target: Path, ran: set[str] | None) -> tuple[list[FloorNode], lis
             materialized=materialized,
             relation=node["relation_name"],
             sql=sql,
-            unique_key=_columns(node["config"], "unique_key"),
+            unique_key=_unique_key(node["config"]),
             strategy=node["config"].get("incremental_strategy"),
             hooks=len(node["config"].get("pre-hook") or []) + len(node["config"].get("post-hook") or []),
-            cluster_by=_columns(node["config"], "cluster_by"),
         )
     graph = {
         unique_id: [d for d in nodes[unique_id]["depends_on"]["nodes"] if d in models] for unique_id in models
@@ -146,8 +142,6 @@ def _statements(node: FloorNode, incremental: bool) -> list[str]:
     if node.materialized == "view":
         return [f"create or replace view {node.relation} as (\n{select}\n)"]
     if not incremental or node.materialized != "incremental":
-        if node.cluster_by:
-            select = f"select * from (\n{select}\n) as clustered_rows\norder by {', '.join(node.cluster_by)}"
         return [f"create or replace table {node.relation} as (\n{select}\n)"]
     statements = [f"create or replace temp table {_NEW_ROWS} as (\n{select}\n)"]
     if node.unique_key and node.strategy != "append":
