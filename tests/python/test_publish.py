@@ -16,7 +16,7 @@ from chatbatch.monitor.record import BatchRecord
 from chatbatch.output import publish, standby
 from tests.python.marts import fingerprint
 
-SCHEMAS = ("marts", "audit", "reference", "features")
+SCHEMAS = ("marts", "audit", "reference", "features", "topics")
 
 
 def _warehouse(path: Path) -> None:
@@ -32,6 +32,11 @@ def _warehouse(path: Path) -> None:
     con.execute(
         "create table features.feat_user_daily (user_id varchar, as_of_date date, conversations bigint, "
         "_processed_batch_id bigint)"
+    )
+    # patched by its own stamp column (publish.PATCHED_BY_KEY), as the topics step writes it
+    con.execute(
+        "create table topics.message_topics (message_id varchar, conversation_id varchar, "
+        "topic_id integer, assigned_batch_id integer)"
     )
     con.execute("create table reference.model_prices (model varchar, price double)")
     con.execute("insert into reference.model_prices values ('m', 0.5)")
@@ -64,6 +69,14 @@ def _night(con: duckdb.DuckDBPyConnection, batch: int, conversations: list[str])
         "select current_date, count(distinct conversation_id), ? from marts.fct_messages",
         [batch],
     )
+    con.execute(
+        "delete from topics.message_topics where conversation_id in (select unnest(?))", [conversations]
+    )
+    con.execute(
+        "insert into topics.message_topics select message_id, conversation_id, ?, ? "
+        "from marts.fct_messages where conversation_id in (select unnest(?)) and message_id like '%-0'",
+        [batch, batch, conversations],
+    )
     con.execute("insert into audit.quarantine_records values (?, ?)", [f"bad line {batch}", batch])
 
 
@@ -87,6 +100,9 @@ def test_patch_equals_full_copy_and_falls_back(tmp_path: Path) -> None:
     con = duckdb.connect(str(patched), read_only=True)
     assert con.execute("select count(*) from audit.quarantine_records").fetchone() == (2,)
     assert con.execute("select count(*) from marts.fct_messages where body like 'text 2%'").fetchone() == (6,)
+    assert con.execute(
+        "select count(*), count(*) filter (where topic_id = 2) from topics.message_topics"
+    ).fetchone() == (4, 2)
     con.close()
 
     # a conversation vanished (no newer row says so): the patch would not match, full copy
