@@ -10,6 +10,7 @@ sources (relation, label sources, conversations, date window) and the redaction 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -77,16 +78,22 @@ def class_balance(counts: dict[str, int]) -> dict[str, Any]:
 
 
 def _redaction_counts(con: duckdb.DuckDBPyConnection, spec: CardSpec) -> dict[str, int]:
-    """Occurrences of each placeholder in the exported texts, every placeholder in one scan."""
+    """Occurrences of each placeholder in the exported texts, in one scan: one regular
+    expression of all placeholders per text, over the rows holding a ``[`` at all. Counting
+    each placeholder with ``length - length(replace(...))`` read every text once per
+    placeholder: 1.20 s against 0.10 s on 300,000 rows of three texts (one thread)."""
     tags = sorted(PLACEHOLDERS.values())
-
-    def occurrences(tag: str) -> str:
-        removed = "(length({c}) - length(replace({c}, '{tag}', ''))) // {n}"
-        return " + ".join(f"coalesce({removed.format(c=c, tag=tag, n=len(tag))}, 0)" for c in spec.texts)
-
-    sums = ", ".join(f"coalesce(sum({occurrences(tag)}), 0)" for tag in tags)
-    row = con.execute(f"select {sums} from {spec.relation} where {spec.where}").fetchone() or (0,) * len(tags)
-    return {tag: int(count) for tag, count in zip(tags, row, strict=True)}
+    pattern = "|".join(re.escape(tag) for tag in tags)
+    found = " || ".join(f"regexp_extract_all(coalesce({c}, ''), '{pattern}')" for c in spec.texts)
+    bracket = " or ".join(f"contains({c}, '[')" for c in spec.texts)
+    counts = dict(
+        _rows(
+            con,
+            f"select tag, count(*) from (select unnest({found}) as tag from {spec.relation} "
+            f"where ({spec.where}) and ({bracket})) group by tag",
+        )
+    )
+    return {tag: int(counts.get(tag, 0)) for tag in tags}
 
 
 def card(con: duckdb.DuckDBPyConnection, spec: CardSpec, labels: dict[str, dict[str, int]]) -> dict[str, Any]:
