@@ -77,31 +77,31 @@
     the period's own counts (variant null, a user counted once across its variants); the
     others are the arm's. `period_columns` is [] for the experiment's whole run. -#}
 {% macro experiment_user_counts(arm_users, period_columns) -%}
-    {%- set period = (period_columns | join(', ') ~ ', ') if period_columns else '' -%}
+    {%- set period_keys = (['experiment_id'] + period_columns) | join(', ') -%}
     with user_variants as (
         select
             *,
-            count(*) over (partition by experiment_id, {{ period }}user_id) as variants
+            count(*) over (partition by {{ period_keys }}, user_id) as variants
         from {{ arm_users }}
     )
 
     select
-        experiment_id,
-        {{ period }}variant,
+        {{ period_keys }},
+        variant,
         false as is_period_total,
         count(*) as known_users,
         count(case when variants > 1 then user_id end) as crossover_users
     from user_variants
-    group by experiment_id, {{ period }}variant
+    group by {{ period_keys }}, variant
 
     union all
 
     select
-        experiment_id,
-        {{ period }}cast(null as {{ dbt.type_string() }}) as variant,
+        {{ period_keys }},
+        cast(null as {{ dbt.type_string() }}) as variant,
         true as is_period_total,
         count(distinct user_id) as known_users,
         count(distinct case when variants > 1 then user_id end) as crossover_users
     from user_variants
-    group by experiment_id{{ (', ' ~ period_columns | join(', ')) if period_columns else '' }}
+    group by {{ period_keys }}
 {%- endmacro %}
