@@ -159,8 +159,9 @@ def test_new_goals_noop_floor_and_marginal_cost(tmp_path: Path) -> None:
     summary = volume_summary(result)
     assert [p[0] for p in summary["nightly_points"]] == [10_000, 30_000, 100_000]
 
-    # the long night against the H-day night: the first H-day night without the runs beside
-    # the long one, their median with both (the first H-day night ran ~20 minutes earlier)
+    # the long nights against the H-day night: the first H-day night without the runs beside
+    # the long ones, their median with two or more (the first H-day night ran ~20 minutes
+    # earlier); the long nights' median either way
     result.steps["nightly_long"] = Step("nightly_long", "", runs=[Run(14.0, 100.0, 0, "log")])
     first = {row["key"]: row for row in goal_rows(result)}["nightly_long_over_nightly"]
     assert first["value"] == pytest.approx(14.0 / 12.0)
@@ -168,6 +169,10 @@ def test_new_goals_noop_floor_and_marginal_cost(tmp_path: Path) -> None:
     result.steps["nightly_beside_long"] = Step("nightly_beside_long", "", runs=beside)
     long_row = {row["key"]: row for row in goal_rows(result)}["nightly_long_over_nightly"]
     assert (long_row["value"], long_row["met"]) == (pytest.approx(14.0 / 13.0), True)
+    beside.append(Run(20.0, 100.0, 0, "log"))  # an outlier among three moves nothing
+    result.steps["nightly_long"].runs.append(Run(16.0, 100.0, 0, "log"))
+    long_row = {row["key"]: row for row in goal_rows(result)}["nightly_long_over_nightly"]
+    assert (long_row["value"], long_row["met"]) == (pytest.approx(15.0 / 13.5), True)
 
 
 def test_a_home_that_cannot_be_copied_fails_its_step_not_the_bench(tmp_path: Path) -> None:

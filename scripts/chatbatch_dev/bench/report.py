@@ -61,10 +61,10 @@ def _median(result: ScaleRun, key: str) -> float | None:
 
 
 def _nightly_beside_long(result: ScaleRun) -> float | None:
-    """The nightly at H days measured just before and after the long-history night (their
-    median), else the first nightly at H days (a run without both)."""
+    """The nightly at H days measured before, between and after the long-history nights
+    (their median), else the first nightly at H days (a run with fewer than two)."""
     step = result.steps.get("nightly_beside_long")
-    if step and len(step.ok_runs) == 2:
+    if step and len(step.ok_runs) >= 2:
         return step.median_seconds
     return _median(result, "nightly")
 
