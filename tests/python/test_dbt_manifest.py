@@ -57,6 +57,21 @@ def test_a_second_invocation_reuses_the_manifest_unless_vars_or_home_differ(
     manifests.forget()
 
 
+def test_the_kept_manifest_is_out_of_the_collectors_reach_until_forgotten(home: Paths) -> None:
+    """A kept manifest is frozen (gc.freeze): the collector's full passes no longer scan it
+    while dbt runs the nodes. Forgotten, it is handed back, so a process that parses again
+    (another home, other vars) does not keep the old one alive."""
+    import gc
+
+    manifests.forget()
+    assert gc.get_freeze_count() == 0
+    _seed(home, {"lookback_days": 3})
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000  # dbt's objects and the manifest's
+    manifests.forget()
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_parse_ahead_in_a_thread_is_the_one_the_next_invocation_runs_with(home: Paths) -> None:
     # the nightly parses in a thread while the ingest loads files (process/build.parse_ahead)
     manifests.forget()
