@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from pathlib import Path
@@ -61,8 +62,6 @@ def test_the_kept_manifest_is_out_of_the_collectors_reach_until_forgotten(home: 
     """A kept manifest is frozen (gc.freeze): the collector's full passes no longer scan it
     while dbt runs the nodes. Forgotten, it is handed back, so a process that parses again
     (another home, other vars) does not keep the old one alive."""
-    import gc
-
     manifests.forget()
     assert gc.get_freeze_count() == 0
     _seed(home, {"lookback_days": 3})

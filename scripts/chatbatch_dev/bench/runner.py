@@ -120,15 +120,20 @@ class ScaleRun:
         day: date,
         full_refresh: bool = False,
         accept: tuple[str, ...] = ("ok",),
+        times: int | None = None,
+        after_each: Callable[[int], None] | None = None,
     ) -> bool:
-        """Run a nightly ``repeat`` times, each on a fresh copy of ``source``; keep the last."""
-        for index in range(self.repeat):
+        """Run a nightly ``times`` times (default ``repeat``), each on a fresh copy of
+        ``source``; keep the last. ``after_each(index)`` runs after each measured run."""
+        for index in range(self.repeat if times is None else times):
             copy = self.nightly_on_copy(step, source, day, index, accept, full_refresh)
             if copy is None:
                 return False
             if keep_as.exists():
                 shutil.rmtree(keep_as)
             copy.rename(keep_as)
+            if after_each:
+                after_each(index)
         return True
 
     def nightly_on_copy(
@@ -377,13 +382,10 @@ class ScaleRun:
         long_nightly = self.root / f"home_{days + 1}d_nightly_long"
         if home:
             again(0)
-            for index in range(LONG_NIGHTS):
-                copy = self.nightly_on_copy(long_step, home, self.scale.day(days + 1), index)
-                if copy is None:
-                    break
-                shutil.rmtree(long_nightly, ignore_errors=True)
-                copy.rename(long_nightly)
-                again(index + 1)
+            day = self.scale.day(days + 1)
+            self.repeat_nightly(
+                long_step, home, long_nightly, day, times=LONG_NIGHTS, after_each=lambda i: again(i + 1)
+            )
         else:
             long_step.skipped = "no long history"
         if not beside.runs:
